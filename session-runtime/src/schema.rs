@@ -133,12 +133,23 @@ impl FieldEncoder {
 
     /// Writes the fields as one JSON object keyed by `names` (the schema's stored names).
     pub fn write_object(&self, names: &[&str], out: &mut Vec<u8>) {
+        self.write_object_with(names, None, out);
+    }
+
+    /// Like [`write_object`](Self::write_object), with one more entry whose value is raw JSON.
+    pub fn write_object_with(&self, names: &[&str], extra: Option<(&str, &[u8])>, out: &mut Vec<u8>) {
         out.push(b'{');
-        for (index, name) in names.iter().enumerate() {
-            let Some(value) = self.get(index) else { break };
-            if index > 0 {
+        let mut first = true;
+        let entries = names
+            .iter()
+            .enumerate()
+            .map_while(|(index, name)| Some((*name, self.get(index)?)))
+            .chain(extra);
+        for (name, value) in entries {
+            if !first {
                 out.push(b',');
             }
+            first = false;
             write_json_string(name, out);
             out.push(b':');
             out.extend_from_slice(value);

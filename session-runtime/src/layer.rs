@@ -1,0 +1,168 @@
+//! The tower [`Layer`] and [`Service`] that give each request its session slot and save the
+//! session after the handler.
+
+use std::future::Future;
+use std::marker::PhantomData;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use http::header::SET_COOKIE;
+use http::{Request, Response};
+use tower_layer::Layer;
+use tower_service::Service;
+
+use crate::engine::Engine;
+use crate::extract::{SessionSlot, SlotState};
+use crate::schema::SessionSchema;
+
+/// The session layer of type `T`, made by `T::layer()...build()`.
+///
+/// Layers of different session types stack: each reads and writes only its own cookie.
+///
+/// ```
+/// use axum::{Router, routing::get};
+/// use session_runtime::Session;
+///
+/// #[derive(Session)]
+/// #[session(cookie_name = "auth")]
+/// struct Auth { user: Option<String> }
+///
+/// #[derive(Session)]
+/// #[session(cookie_name = "cart", store = "memory")]
+/// struct Cart { items: Vec<String> }
+///
+/// # async fn app() -> Result<Router, session_runtime::ConfigError> {
+/// let app = Router::new()
+///     .route("/", get(|| async { "hello" }))
+///     .layer(Auth::layer().from_env()?.build().await?)
+///     .layer(Cart::layer().build().await?);
+/// # Ok(app) }
+/// ```
+pub struct SessionLayer<T> {
+    engine: Arc<Engine>,
+    _schema: PhantomData<fn() -> T>,
+}
+
+impl<T> Clone for SessionLayer<T> {
+    fn clone(&self) -> Self {
+        SessionLayer {
+            engine: Arc::clone(&self.engine),
+            _schema: PhantomData,
+        }
+    }
+}
+
+impl<T> std::fmt::Debug for SessionLayer<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SessionLayer")
+            .field("type", &self.engine.settings.type_name)
+            .field("cookie_name", &self.engine.settings.cookie_name)
+            .finish()
+    }
+}
+
+impl<T> SessionLayer<T> {
+    pub(crate) fn new(engine: Engine) -> Self {
+        SessionLayer {
+            engine: Arc::new(engine),
+            _schema: PhantomData,
+        }
+    }
+}
+
+impl<S, T> Layer<S> for SessionLayer<T> {
+    type Service = SessionService<S, T>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        SessionService {
+            inner,
+            engine: Arc::clone(&self.engine),
+            _schema: PhantomData,
+        }
+    }
+}
+
+/// The service [`SessionLayer`] wraps around the application.
+pub struct SessionService<S, T> {
+    inner: S,
+    engine: Arc<Engine>,
+    _schema: PhantomData<fn() -> T>,
+}
+
+impl<S: Clone, T> Clone for SessionService<S, T> {
+    fn clone(&self) -> Self {
+        SessionService {
+            inner: self.inner.clone(),
+            engine: Arc::clone(&self.engine),
+            _schema: PhantomData,
+        }
+    }
+}
+
+impl<S, T> std::fmt::Debug for SessionService<S, T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SessionService")
+            .field("type", &self.engine.settings.type_name)
+            .finish()
+    }
+}
+
+impl<S, T, ReqBody, ResBody> Service<Request<ReqBody>> for SessionService<S, T>
+where
+    S: Service<Request<ReqBody>, Response = Response<ResBody>> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+    T: SessionSchema,
+    ReqBody: Send + 'static,
+    ResBody: From<&'static str> + Send + 'static,
+{
+    type Response = Response<ResBody>;
+    type Error = S::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Self::Error>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
+        let slot = SessionSlot::<T>::new(Arc::clone(&self.engine));
+        request.extensions_mut().insert(slot.clone());
+        // The clone that was driven to readiness serves this call.
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let response = inner.call(request);
+        Box::pin(async move {
+            let mut response = response.await?;
+            match slot.take() {
+                SlotState::Untouched => {}
+                SlotState::CheckedOut => tracing::error!(
+                    session = slot.engine.settings.type_name,
+                    "a Session was still held when the response was ready (moved into a \
+                     spawned task?); its changes are not saved"
+                ),
+                SlotState::Returned(loaded) => match slot.engine.save(loaded).await {
+                    Ok(cookies) => {
+                        let headers = response.headers_mut();
+                        for cookie in cookies {
+                            headers.append(SET_COOKIE, cookie);
+                        }
+                    }
+                    Err(error) => {
+                        tracing::error!(
+                            session = slot.engine.settings.type_name,
+                            %error,
+                            "saving the session failed; answering with an error instead"
+                        );
+                        let status = error.status();
+                        let mut failed = Response::new(ResBody::from(
+                            status.canonical_reason().unwrap_or("Session error"),
+                        ));
+                        *failed.status_mut() = status;
+                        response = failed;
+                    }
+                },
+            }
+            Ok(response)
+        })
+    }
+}

@@ -1,0 +1,292 @@
+//! An in-process store: for tests, development and single-process apps.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::time::Duration;
+
+use super::{BoxFuture, Record, SessionStore, StoreError, Update, Updated};
+use crate::id::StoreKey;
+use crate::time::unix_now;
+
+const SHARDS: usize = 16;
+
+/// Sessions in memory, with expiry, a capacity bound and a sweeper.
+///
+/// Records expire at their `expires_at`; an expired record is never returned. When the store is
+/// full, expired records go first, then the records closest to expiry. The store is a cheap
+/// handle: clones share the same sessions.
+///
+/// ```
+/// use session_runtime::store::MemoryStore;
+///
+/// let store = MemoryStore::new(100_000);
+/// assert_eq!(store.len(), 0);
+/// ```
+#[derive(Clone)]
+pub struct MemoryStore {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    shards: Vec<Mutex<Shard>>,
+    capacity_per_shard: usize,
+}
+
+#[derive(Default)]
+struct Shard {
+    records: HashMap<String, Record>,
+    by_expiry: BTreeSet<(u64, String)>,
+}
+
+impl Shard {
+    fn insert(&mut self, key: &str, record: Record) {
+        if let Some(old) = self.records.get(key) {
+            self.by_expiry.remove(&(old.expires_at, key.to_owned()));
+        }
+        self.by_expiry.insert((record.expires_at, key.to_owned()));
+        self.records.insert(key.to_owned(), record);
+    }
+
+    fn remove(&mut self, key: &str) {
+        if let Some(old) = self.records.remove(key) {
+            self.by_expiry.remove(&(old.expires_at, key.to_owned()));
+        }
+    }
+
+    fn set_expiry(&mut self, key: &str, expires_at: u64) {
+        if let Some(record) = self.records.get_mut(key) {
+            self.by_expiry.remove(&(record.expires_at, key.to_owned()));
+            record.expires_at = expires_at;
+            self.by_expiry.insert((expires_at, key.to_owned()));
+        }
+    }
+
+    /// Removes every record expired at `now`; returns how many.
+    fn sweep(&mut self, now: u64) -> usize {
+        let mut removed = 0;
+        while let Some((expires_at, _)) = self.by_expiry.first() {
+            if *expires_at > now {
+                break;
+            }
+            if let Some((_, key)) = self.by_expiry.pop_first() {
+                self.records.remove(&key);
+                removed += 1;
+            }
+        }
+        removed
+    }
+
+    fn make_room(&mut self, capacity: usize, now: u64) {
+        if self.records.len() < capacity {
+            return;
+        }
+        self.sweep(now);
+        while self.records.len() >= capacity {
+            match self.by_expiry.pop_first() {
+                Some((_, key)) => {
+                    self.records.remove(&key);
+                }
+                None => break,
+            }
+        }
+    }
+}
+
+impl MemoryStore {
+    /// A store that holds at most about `capacity` sessions (at least one per internal shard).
+    pub fn new(capacity: usize) -> Self {
+        MemoryStore {
+            inner: Arc::new(Inner {
+                shards: (0..SHARDS).map(|_| Mutex::new(Shard::default())).collect(),
+                capacity_per_shard: capacity.div_ceil(SHARDS).max(1),
+            }),
+        }
+    }
+
+    /// How many records are held, expired ones not yet swept included.
+    pub fn len(&self) -> usize {
+        self.inner
+            .shards
+            .iter()
+            .map(|shard| lock(shard).records.len())
+            .sum()
+    }
+
+    /// Whether no record is held.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Removes every expired record now; returns how many were removed.
+    pub fn purge_expired(&self) -> usize {
+        let now = unix_now();
+        self.inner
+            .shards
+            .iter()
+            .map(|shard| lock(shard).sweep(now))
+            .sum()
+    }
+
+    /// Sweeps expired records every `interval` on the current tokio runtime, for as long as a
+    /// handle to the store exists.
+    pub fn spawn_sweeper(&self, interval: Duration) -> tokio::task::JoinHandle<()> {
+        let weak: Weak<Inner> = Arc::downgrade(&self.inner);
+        tokio::spawn(async move {
+            let mut ticker = tokio::time::interval(interval);
+            ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            ticker.tick().await;
+            loop {
+                ticker.tick().await;
+                let Some(inner) = weak.upgrade() else { break };
+                MemoryStore { inner }.purge_expired();
+            }
+        })
+    }
+
+    fn shard(&self, key: &StoreKey) -> MutexGuard<'_, Shard> {
+        // The hash part of a key is uniformly random hex: its last digit spreads keys evenly.
+        let digit = key
+            .hash_part()
+            .bytes()
+            .last()
+            .map_or(0, |b| usize::from(b) % SHARDS);
+        lock(&self.inner.shards[digit])
+    }
+}
+
+impl Default for MemoryStore {
+    /// A store for 100,000 sessions.
+    fn default() -> Self {
+        MemoryStore::new(100_000)
+    }
+}
+
+impl std::fmt::Debug for MemoryStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MemoryStore")
+            .field("len", &self.len())
+            .finish()
+    }
+}
+
+fn lock(shard: &Mutex<Shard>) -> MutexGuard<'_, Shard> {
+    // No code path panics while holding a shard lock, but a poisoned lock still holds
+    // consistent data: every mutation above completes before it returns.
+    shard
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl SessionStore for MemoryStore {
+    fn load<'a>(
+        &'a self,
+        key: &'a StoreKey,
+        now: u64,
+    ) -> BoxFuture<'a, Result<Option<Record>, StoreError>> {
+        let found = self
+            .shard(key)
+            .records
+            .get(key.as_str())
+            .filter(|record| record.expires_at > now)
+            .cloned();
+        Box::pin(std::future::ready(Ok(found)))
+    }
+
+    fn create<'a>(
+        &'a self,
+        key: &'a StoreKey,
+        record: &'a Record,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        let mut shard = self.shard(key);
+        shard.make_room(self.inner.capacity_per_shard, unix_now());
+        shard.insert(key.as_str(), record.clone());
+        Box::pin(std::future::ready(Ok(())))
+    }
+
+    fn update<'a>(
+        &'a self,
+        key: &'a StoreKey,
+        update: &'a Update,
+        now: u64,
+    ) -> BoxFuture<'a, Result<Updated, StoreError>> {
+        let mut shard = self.shard(key);
+        let outcome = match shard.records.get_mut(key.as_str()) {
+            Some(record) if record.expires_at > now => {
+                for (name, value) in &update.changed {
+                    record.set_field(name, value);
+                }
+                if update.idle_timeout.is_some() {
+                    record.idle_timeout = update.idle_timeout;
+                }
+                shard.set_expiry(key.as_str(), update.expires_at);
+                Updated::Applied
+            }
+            _ => Updated::Missing,
+        };
+        Box::pin(std::future::ready(Ok(outcome)))
+    }
+
+    fn delete<'a>(&'a self, key: &'a StoreKey) -> BoxFuture<'a, Result<(), StoreError>> {
+        self.shard(key).remove(key.as_str());
+        Box::pin(std::future::ready(Ok(())))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::id::SessionId;
+
+    fn key() -> StoreKey {
+        SessionId::generate().unwrap().store_key("t:")
+    }
+
+    fn record(expires_at: u64) -> Record {
+        Record {
+            fields: vec![("a".into(), b"1".to_vec())],
+            created_at: 1,
+            expires_at,
+            idle_timeout: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn update_merges_fields_and_never_resurrects() {
+        let store = MemoryStore::new(10);
+        let k = key();
+        let far = unix_now() + 100;
+        store.create(&k, &record(far)).await.unwrap();
+        let update = Update {
+            changed: vec![("b".into(), b"2".to_vec())],
+            expires_at: far,
+            idle_timeout: None,
+        };
+        assert_eq!(store.update(&k, &update, unix_now()).await.unwrap(), Updated::Applied);
+        let loaded = store.load(&k, unix_now()).await.unwrap().unwrap();
+        assert_eq!(loaded.field("a"), Some(&b"1"[..]));
+        assert_eq!(loaded.field("b"), Some(&b"2"[..]));
+        store.delete(&k).await.unwrap();
+        assert_eq!(store.update(&k, &update, unix_now()).await.unwrap(), Updated::Missing);
+        assert!(store.load(&k, unix_now()).await.unwrap().is_none());
+    }
+
+    #[tokio::test]
+    async fn expired_records_are_invisible_and_swept() {
+        let store = MemoryStore::new(10);
+        let k = key();
+        store.create(&k, &record(unix_now() - 1)).await.unwrap();
+        assert!(store.load(&k, unix_now()).await.unwrap().is_none());
+        assert_eq!(store.purge_expired(), 1);
+        assert!(store.is_empty());
+    }
+
+    #[tokio::test]
+    async fn capacity_is_bounded() {
+        let store = MemoryStore::new(SHARDS);
+        let far = unix_now() + 100;
+        for _ in 0..SHARDS * 20 {
+            store.create(&key(), &record(far)).await.unwrap();
+        }
+        assert!(store.len() <= SHARDS);
+    }
+}

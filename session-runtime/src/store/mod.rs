@@ -1,0 +1,219 @@
+//! Where session data lives.
+//!
+//! The cookie store keeps everything in the sealed cookie and needs no server state. Every other
+//! store implements [`SessionStore`]: the cookie then carries only a [`SessionId`](crate::SessionId),
+//! and the store keeps the fields under a [`StoreKey`] (the hashed id), one JSON value per field,
+//! so that a request writes only the fields it changed.
+//!
+//! Stores are handed bytes, never session types: one store can serve several session types, each
+//! under its own prefix.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+
+use crate::id::StoreKey;
+
+pub mod memory;
+
+pub use memory::MemoryStore;
+
+/// A boxed future, as store methods return them (stores are used as trait objects).
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// One session as a store keeps it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Record {
+    /// Each stored field name with its JSON encoding.
+    pub fields: Vec<(String, Vec<u8>)>,
+    /// Creation time, unix seconds: the start of the absolute lifetime.
+    pub created_at: u64,
+    /// When the record stops being valid, unix seconds.
+    pub expires_at: u64,
+    /// A per-session idle timeout in seconds set by `set_expiry`, if any.
+    pub idle_timeout: Option<u64>,
+}
+
+impl Record {
+    /// The encoding of a field, if stored.
+    pub fn field(&self, name: &str) -> Option<&[u8]> {
+        self.fields
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_slice())
+    }
+
+    /// Sets or replaces a field.
+    pub fn set_field(&mut self, name: &str, value: &[u8]) {
+        match self.fields.iter_mut().find(|(n, _)| n == name) {
+            Some((_, v)) => {
+                v.clear();
+                v.extend_from_slice(value);
+            }
+            None => self.fields.push((name.to_owned(), value.to_vec())),
+        }
+    }
+}
+
+/// The changes one request makes to an existing session.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Update {
+    /// Fields whose encoding changed, with their new encoding. Other fields are left as they are,
+    /// so concurrent requests that change different fields both keep their change.
+    pub changed: Vec<(String, Vec<u8>)>,
+    /// The new expiry, unix seconds.
+    pub expires_at: u64,
+    /// A new per-session idle timeout, if `set_expiry` was called.
+    pub idle_timeout: Option<u64>,
+}
+
+/// What an update found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Updated {
+    /// The record existed and now holds the changes.
+    Applied,
+    /// The record is gone (expired, or destroyed by another request): nothing was written, so a
+    /// destroyed session is never brought back.
+    Missing,
+}
+
+/// A store failure: the extractor answers 503, a failed save turns the response into 503.
+#[derive(Debug)]
+pub struct StoreError {
+    message: String,
+    source: Option<Box<dyn std::error::Error + Send + Sync>>,
+}
+
+impl StoreError {
+    /// A failure described by a message.
+    pub fn new(message: impl Into<String>) -> Self {
+        StoreError {
+            message: message.into(),
+            source: None,
+        }
+    }
+
+    /// A failure caused by another error.
+    pub fn with_source(
+        message: impl Into<String>,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        StoreError {
+            message: message.into(),
+            source: Some(Box::new(source)),
+        }
+    }
+}
+
+impl fmt::Display for StoreError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)?;
+        if let Some(source) = &self.source {
+            write!(f, ": {source}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for StoreError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source
+            .as_deref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}
+
+/// A server-side session store.
+///
+/// Implement it to keep sessions anywhere; name the type in the attribute
+/// (`store = "crate::MyStore"`, built with `Default`) or hand an instance to the builder.
+/// Every method receives the hashed [`StoreKey`], never the raw id. Times are unix seconds.
+///
+/// # Example
+///
+/// A store in a `HashMap` behind a mutex (the crate's [`MemoryStore`] does the same with a
+/// capacity bound and a sweeper):
+///
+/// ```
+/// use std::collections::HashMap;
+/// use std::sync::Mutex;
+/// use session_runtime::store::{BoxFuture, Record, SessionStore, StoreError, Update, Updated};
+/// use session_runtime::StoreKey;
+///
+/// #[derive(Default)]
+/// struct MapStore(Mutex<HashMap<String, Record>>);
+///
+/// impl SessionStore for MapStore {
+///     fn load<'a>(&'a self, key: &'a StoreKey, now: u64) -> BoxFuture<'a, Result<Option<Record>, StoreError>> {
+///         Box::pin(async move {
+///             let map = self.0.lock().map_err(|_| StoreError::new("lock poisoned"))?;
+///             Ok(map.get(key.as_str()).filter(|r| r.expires_at > now).cloned())
+///         })
+///     }
+///     fn create<'a>(&'a self, key: &'a StoreKey, record: &'a Record) -> BoxFuture<'a, Result<(), StoreError>> {
+///         Box::pin(async move {
+///             let mut map = self.0.lock().map_err(|_| StoreError::new("lock poisoned"))?;
+///             map.insert(key.as_str().to_owned(), record.clone());
+///             Ok(())
+///         })
+///     }
+///     fn update<'a>(&'a self, key: &'a StoreKey, update: &'a Update, now: u64) -> BoxFuture<'a, Result<Updated, StoreError>> {
+///         Box::pin(async move {
+///             let mut map = self.0.lock().map_err(|_| StoreError::new("lock poisoned"))?;
+///             let Some(record) = map.get_mut(key.as_str()).filter(|r| r.expires_at > now) else {
+///                 return Ok(Updated::Missing);
+///             };
+///             for (name, value) in &update.changed {
+///                 record.set_field(name, value);
+///             }
+///             record.expires_at = update.expires_at;
+///             if update.idle_timeout.is_some() {
+///                 record.idle_timeout = update.idle_timeout;
+///             }
+///             Ok(Updated::Applied)
+///         })
+///     }
+///     fn delete<'a>(&'a self, key: &'a StoreKey) -> BoxFuture<'a, Result<(), StoreError>> {
+///         Box::pin(async move {
+///             self.0.lock().map_err(|_| StoreError::new("lock poisoned"))?.remove(key.as_str());
+///             Ok(())
+///         })
+///     }
+/// }
+///
+/// use session_runtime::Session;
+///
+/// #[derive(Session)]
+/// #[session(store = "crate::MapStore")]
+/// struct Cart {
+///     items: Vec<String>,
+/// }
+/// # fn main() {}
+/// ```
+pub trait SessionStore: Send + Sync + 'static {
+    /// The record under `key`, or `None` when there is none or it expired before `now`.
+    fn load<'a>(
+        &'a self,
+        key: &'a StoreKey,
+        now: u64,
+    ) -> BoxFuture<'a, Result<Option<Record>, StoreError>>;
+
+    /// Stores a new record (ids are 256-bit random, so `key` is new).
+    fn create<'a>(
+        &'a self,
+        key: &'a StoreKey,
+        record: &'a Record,
+    ) -> BoxFuture<'a, Result<(), StoreError>>;
+
+    /// Applies changed fields and the new expiry to an existing, unexpired record, atomically
+    /// per record; a record that is gone is not recreated.
+    fn update<'a>(
+        &'a self,
+        key: &'a StoreKey,
+        update: &'a Update,
+        now: u64,
+    ) -> BoxFuture<'a, Result<Updated, StoreError>>;
+
+    /// Removes the record, if any.
+    fn delete<'a>(&'a self, key: &'a StoreKey) -> BoxFuture<'a, Result<(), StoreError>>;
+}
