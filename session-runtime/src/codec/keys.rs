@@ -103,7 +103,9 @@ impl KeyRing {
     /// assert_eq!(keys.len(), 1);
     /// # Ok::<(), session_runtime::codec::KeyError>(())
     /// ```
-    pub fn from_legacy_keys(keys: impl IntoIterator<Item = cookie::Key>) -> Result<KeyRing, KeyError> {
+    pub fn from_legacy_keys(
+        keys: impl IntoIterator<Item = cookie::Key>,
+    ) -> Result<KeyRing, KeyError> {
         let legacy: Vec<cookie::Key> = keys.into_iter().collect();
         if legacy.is_empty() {
             return Err(KeyError::NoSecret);

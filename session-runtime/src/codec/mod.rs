@@ -598,10 +598,7 @@ impl fmt::Debug for Codec {
             .field("max_value_len", &options.max_value_len)
             .field("max_decompressed", &options.max_decompressed)
             .field("accept_legacy", &options.accept_legacy)
-            .field(
-                "keys",
-                &(self.inner.modern.len() + self.inner.signed.len()),
-            )
+            .field("keys", &(self.inner.modern.len() + self.inner.signed.len()))
             .field("legacy_keys", &self.inner.legacy.len())
             .finish()
     }

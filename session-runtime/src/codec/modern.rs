@@ -140,7 +140,9 @@ impl ModernKey {
 
 impl fmt::Debug for ModernKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ModernKey").field("id", &self.id).finish_non_exhaustive()
+        f.debug_struct("ModernKey")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
     }
 }
 
@@ -151,7 +153,10 @@ fn subkey(key: &[u8; 32], nonce: &[u8; NONCE_LEN]) -> (LessSafeKey, Nonce) {
     let unbound = UnboundKey::new(&CHACHA20_POLY1305, &subkey).expect("32-byte key");
     let mut ietf = [0u8; 12];
     ietf[4..].copy_from_slice(tail);
-    (LessSafeKey::new(unbound), Nonce::assume_unique_for_key(ietf))
+    (
+        LessSafeKey::new(unbound),
+        Nonce::assume_unique_for_key(ietf),
+    )
 }
 
 /// XChaCha20-Poly1305 encryption in place; returns the tag.

@@ -136,6 +136,8 @@ impl SignedKey {
 
 impl fmt::Debug for SignedKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SignedKey").field("id", &self.id).finish_non_exhaustive()
+        f.debug_struct("SignedKey")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
     }
 }
