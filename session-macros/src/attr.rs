@@ -171,7 +171,8 @@ fn string(cx: &Ctxt, key: &str, key_span: Span, kind: Kind, value: Value) -> Opt
     }
 }
 
-/// Reads an integer value within `range`, or reports why not.
+/// Reads an integer value within `range`, or reports why not; `expected` says what the key
+/// takes, in words, as in "between 0 and 22".
 fn integer(
     cx: &Ctxt,
     key: &str,
@@ -179,20 +180,13 @@ fn integer(
     kind: Kind,
     value: Value,
     range: std::ops::RangeInclusive<i128>,
-    why: &str,
+    expected: &str,
 ) -> Option<(i128, Span)> {
     match value {
         Value::Int(Some(n), span) if range.contains(&n) => Some((n, span)),
         Value::Int(n, span) => {
-            let shown = n.map_or_else(|| "this value".to_owned(), |n| n.to_string());
-            cx.error_at(
-                span,
-                format!(
-                    "`{key}` is out of range: {shown} is not in {}..={} ({why})",
-                    range.start(),
-                    range.end()
-                ),
-            );
+            let found = n.map_or_else(|| "a larger number".to_owned(), |n| n.to_string());
+            cx.error_at(span, format!("`{key}` must be {expected}; found {found}"));
             None
         }
         other => {
@@ -237,10 +231,10 @@ impl Store {
     /// How to name the store in a message.
     pub fn describe(&self) -> String {
         match self {
-            Store::Cookie => "store = \"cookie\"".to_owned(),
-            Store::Memory => "store = \"memory\"".to_owned(),
-            Store::Files => "store = \"files\"".to_owned(),
-            Store::Redis => "store = \"redis\"".to_owned(),
+            Store::Cookie => "`store = \"cookie\"`".to_owned(),
+            Store::Memory => "`store = \"memory\"`".to_owned(),
+            Store::Files => "`store = \"files\"`".to_owned(),
+            Store::Redis => "`store = \"redis\"`".to_owned(),
             Store::Custom(_) => "a custom store".to_owned(),
         }
     }
@@ -438,7 +432,7 @@ impl ContainerSlots {
                     return;
                 }
                 let range = 1..=i128::from(u64::MAX);
-                let why = "a number of seconds, at least 1";
+                let why = "at least 1 (it is a number of seconds)";
                 if let Some((n, span)) = integer(cx, key, key_span, kind, value, range, why) {
                     // In range of u64 by the check just made.
                     slot.set(u64::try_from(n).unwrap_or(u64::MAX), key_span, span);
@@ -449,7 +443,7 @@ impl ContainerSlots {
                 if !self.compression_level.first_time(cx, key_span) {
                     return;
                 }
-                let why = "zstd levels go from 0, no compression, to 22";
+                let why = "between 0 (no compression) and 22, the range of zstd levels";
                 if let Some((n, span)) = integer(cx, key, key_span, kind, value, 0..=22, why) {
                     let level = i32::try_from(n).unwrap_or(0);
                     self.compression_level.set(level, key_span, span);
@@ -460,7 +454,7 @@ impl ContainerSlots {
                 if !self.max_cookie_size.first_time(cx, key_span) {
                     return;
                 }
-                let why = "browsers accept cookies of up to 4096 bytes";
+                let why = "between 64 and 4096 (bytes; browsers refuse larger cookies)";
                 if let Some((n, span)) = integer(cx, key, key_span, kind, value, 64..=4096, why) {
                     let size = usize::try_from(n).unwrap_or(4096);
                     self.max_cookie_size.set(size, key_span, span);
@@ -613,7 +607,7 @@ fn named<T>(
         None => cx.error_at(
             s.span(),
             format!(
-                "unknown {what} `{}`{}; expected one of {}",
+                "unknown {what} `{}`{} (expected {})",
                 s.value().escape_debug(),
                 suggest::hint(&s.value(), names),
                 quoted_list(names)
@@ -661,7 +655,7 @@ fn parse_store(cx: &Ctxt, s: &LitStr) -> Option<Store> {
     cx.error_at(
         s.span(),
         format!(
-            "unknown store `{}`{}; expected {}, or the path of a custom store type like `crate::MyStore`",
+            "unknown store `{}`{} (expected {}, or the path of a custom store type, such as `crate::MyStore`)",
             text.escape_debug(),
             suggest::hint(&text, Store::NAMES),
             quoted_list(Store::NAMES)

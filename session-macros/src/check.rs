@@ -177,14 +177,22 @@ fn check_fields(cx: &Ctxt, fields: &[Field<'_>]) {
         }
         let name = field.stored_name();
         match seen.get(&name) {
-            Some(first) => cx.error_at(
-                field.stored_name_span(),
-                format!(
-                    "stored field name `{}` is used twice: field `{}` is already stored under it",
-                    name.escape_debug(),
-                    first.ident
-                ),
-            ),
+            Some(first) => {
+                // Point at a `rename`, the likelier culprit: this field's, else the first's.
+                let (at, other) = if field.attrs.rename.is_some() || first.attrs.rename.is_none() {
+                    (field.stored_name_span(), *first)
+                } else {
+                    (first.stored_name_span(), field)
+                };
+                cx.error_at(
+                    at,
+                    format!(
+                        "stored field name `{shown}` is used twice: field `{}` is also stored as `{shown}`",
+                        other.ident,
+                        shown = name.escape_debug(),
+                    ),
+                );
+            }
             None => {
                 seen.insert(name, field);
             }

@@ -95,11 +95,16 @@ fn expand(input: &Input<'_>) -> TokenStream {
     let value = Ident::new("value", Span::mixed_site());
 
     let attributes = attributes(input);
-    let assertions = stored_type_assertions(&stored);
+    let (assert_serialize, assert_deserialize) = stored_type_assertions(&stored);
 
+    // Each call is spanned on the field type, like the assertions before it, so a type that
+    // cannot be stored gets one error there: rustc reports an unmet bound once per span.
     let encode = stored.iter().zip(&names).map(|(field, name)| {
-        let member = field.ident;
-        quote!(#encoder.field(#name, &self.#member)?;)
+        let ty = field.ty;
+        // The argument too: rustc reports an unmet bound of a call on its argument.
+        let mut member = field.ident.clone();
+        member.set_span(ty.span());
+        quote_spanned!(ty.span()=> #encoder.field(#name, &self.#member)?;)
     });
 
     let decode = input.fields.iter().map(|field| {
@@ -107,8 +112,9 @@ fn expand(input: &Input<'_>) -> TokenStream {
         let default = default_value(field);
         if field.is_stored() {
             let name = field.stored_name();
+            let decoded = quote_spanned!(field.ty.span()=> #fields.decode(#name)?);
             quote! {
-                #member: match #fields.decode(#name)? {
+                #member: match #decoded {
                     ::core::option::Option::Some(#value) => #value,
                     ::core::option::Option::None => #default,
                 }
@@ -123,7 +129,6 @@ fn expand(input: &Input<'_>) -> TokenStream {
     );
 
     quote! {
-        #assertions
 
         #[automatically_derived]
         impl #private::SessionSchema for #ident {
@@ -137,6 +142,7 @@ fn expand(input: &Input<'_>) -> TokenStream {
                 &self,
                 #encoder: &mut #private::FieldEncoder,
             ) -> ::core::result::Result<(), #private::FieldError> {
+                #assert_serialize
                 #(#encode)*
                 ::core::result::Result::Ok(())
             }
@@ -144,6 +150,7 @@ fn expand(input: &Input<'_>) -> TokenStream {
             fn decode_fields(
                 #fields: &#private::StoredFields<'_>,
             ) -> ::core::result::Result<Self, #private::FieldError> {
+                #assert_deserialize
                 ::core::result::Result::Ok(Self {
                     #(#decode,)*
                 })
@@ -175,28 +182,34 @@ fn default_value(field: &Field<'_>) -> TokenStream {
     }
 }
 
-/// Compile-time checks that each stored field type can be stored, reported on the type.
-fn stored_type_assertions(stored: &[&Field<'_>]) -> TokenStream {
+/// Compile-time checks that each stored field type can be stored, reported on the type:
+/// `Serialize` (placed in `encode_fields`) and `DeserializeOwned` (in `decode_fields`).
+///
+/// They sit in the same bodies as the calls that need the bounds, at the same span, so a
+/// missing impl is reported once, on the field type.
+fn stored_type_assertions(stored: &[&Field<'_>]) -> (TokenStream, TokenStream) {
     if stored.is_empty() {
-        return TokenStream::new();
+        return (TokenStream::new(), TokenStream::new());
     }
     let private = private();
-    let checks = stored.iter().map(|field| {
+    let serialize = stored.iter().map(|field| {
         let ty = field.ty;
-        quote_spanned!(ty.span()=> assert_stored::<#ty>();)
+        quote_spanned!(ty.span()=> assert_serialize::<#ty>();)
     });
-    quote! {
-        const _: () = {
-            fn assert_stored<T>()
-            where
-                T: #private::serde::Serialize + #private::serde::de::DeserializeOwned,
-            {
-            }
-            fn assert_fields() {
-                #(#checks)*
-            }
-        };
-    }
+    let deserialize = stored.iter().map(|field| {
+        let ty = field.ty;
+        quote_spanned!(ty.span()=> assert_deserialize::<#ty>();)
+    });
+    (
+        quote! {
+            fn assert_serialize<T: ?::core::marker::Sized + #private::serde::Serialize>() {}
+            #(#serialize)*
+        },
+        quote! {
+            fn assert_deserialize<T: #private::serde::de::DeserializeOwned>() {}
+            #(#deserialize)*
+        },
+    )
 }
 
 /// The body of `attributes()`: the runtime's defaults, then each attribute that was given.

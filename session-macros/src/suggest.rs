@@ -14,10 +14,10 @@ pub fn did_you_mean<'a>(given: &str, candidates: &[&'a str]) -> Option<&'a str> 
         .map(|(_, candidate)| candidate)
 }
 
-/// The hint sentence for an error message: ``; did you mean `x`?`` or nothing.
+/// The hint for an error message: ``, did you mean `x`?`` or nothing.
 pub fn hint(given: &str, candidates: &[&str]) -> String {
     match did_you_mean(given, candidates) {
-        Some(candidate) => format!("; did you mean `{candidate}`?"),
+        Some(candidate) => format!(", did you mean `{candidate}`?"),
         None => String::new(),
     }
 }
@@ -82,7 +82,7 @@ mod tests {
 
     #[test]
     fn hint_sentence() {
-        assert_eq!(hint("lax ", &["lax", "strict"]), "; did you mean `lax`?");
+        assert_eq!(hint("lax ", &["lax", "strict"]), ", did you mean `lax`?");
         assert_eq!(hint("zzz", &["lax", "strict"]), "");
     }
 }
