@@ -179,17 +179,18 @@ fn check_fields(cx: &Ctxt, fields: &[Field<'_>]) {
         match seen.get(&name) {
             Some(first) => {
                 // Point at a `rename`, the likelier culprit: this field's, else the first's.
-                let (at, other) = if field.attrs.rename.is_some() || first.attrs.rename.is_none() {
-                    (field.stored_name_span(), *first)
+                let at = if field.attrs.rename.is_some() || first.attrs.rename.is_none() {
+                    field.stored_name_span()
                 } else {
-                    (first.stored_name_span(), field)
+                    first.stored_name_span()
                 };
                 cx.error_at(
                     at,
                     format!(
-                        "stored field name `{shown}` is used twice: field `{}` is also stored as `{shown}`",
-                        other.ident,
-                        shown = name.escape_debug(),
+                        "stored field name `{}` is used twice, by fields `{}` and `{}`",
+                        name.escape_debug(),
+                        first.ident,
+                        field.ident
                     ),
                 );
             }

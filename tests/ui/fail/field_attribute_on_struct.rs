@@ -1,0 +1,9 @@
+use session_runtime::Session;
+
+#[derive(Session)]
+#[session(skip)]
+struct Visit {
+    counter: u32,
+}
+
+fn main() {}

@@ -1,0 +1,9 @@
+use session_runtime::Session;
+
+#[derive(Session)]
+#[session(store = "redis", filename_template = "sess_%s")]
+struct Visit {
+    counter: u32,
+}
+
+fn main() {}
