@@ -3,10 +3,10 @@
 //! Use it through `session_runtime::Session`; the generated code names only
 //! `::session_runtime::__private`, so this crate is never a direct dependency.
 //!
-//! The pipeline is parse ([`attr`], [`input`]), check ([`check`]), then generate ([`expand`]).
-//! Every stage records its errors in a [`ctxt::Ctxt`] instead of stopping at the first, and
-//! when there are errors only a minimal impl is emitted beside them, so that one mistake in
-//! the attributes gives one error and not a cascade.
+//! The pipeline is parse (`attr`, `input`), check (`check`, with `validate` for single values
+//! and `suggest` for typos), then generate (`expand`). Every stage records its errors in a
+//! `ctxt::Ctxt` instead of stopping at the first; when there are errors, only a minimal impl is
+//! emitted beside them, so that one mistake gives one error and not a cascade.
 
 mod attr;
 mod check;
