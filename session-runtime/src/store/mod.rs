@@ -14,8 +14,10 @@ use std::pin::Pin;
 
 use crate::id::StoreKey;
 
+pub mod files;
 pub mod memory;
 
+pub use files::FilesStore;
 pub use memory::MemoryStore;
 
 /// A boxed future, as store methods return them (stores are used as trait objects).
