@@ -431,9 +431,11 @@ impl<T: SessionSchema> SessionLayerBuilder<T> {
         let mut options = CodecOptions::new(self.mode, self.settings.cookie_name.clone());
         options.compression_level = self.compression_level;
         options.accept_legacy = self.accept_legacy;
-        if self.settings.oversize == Oversize::Chunk {
-            options.max_value_len = self.settings.max_cookie_size * self.settings.max_chunks;
-        }
+        // Refuse, before any work, a value longer than any cookie this layer could have set.
+        options.max_value_len = match self.settings.oversize {
+            Oversize::Chunk => self.settings.max_cookie_size * self.settings.max_chunks,
+            Oversize::Error => self.settings.max_cookie_size,
+        };
         Codec::new(&keys, options).map_err(|e| ConfigError::Invalid {
             type_name,
             setting: "encryption".into(),
