@@ -16,9 +16,13 @@ use crate::id::StoreKey;
 
 pub mod files;
 pub mod memory;
+#[cfg(feature = "redis")]
+pub mod redis;
 
 pub use files::FilesStore;
 pub use memory::MemoryStore;
+#[cfg(feature = "redis")]
+pub use redis::RedisStore;
 
 /// A boxed future, as store methods return them (stores are used as trait objects).
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
