@@ -1,0 +1,115 @@
+//! The counter example as a newcomer runs it: a real process on loopback and a real HTTP
+//! client with a cookie jar.
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The example binary, built by `cargo test` next to the test binaries (or built here).
+fn example_binary() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let profile_dir = exe.parent().and_then(|deps| deps.parent()).unwrap();
+    let binary = profile_dir.join("examples").join("counter");
+    if !binary.exists() {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let status = Command::new(cargo)
+            .args(["build", "-p", "examples", "--example", "counter"])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+    binary
+}
+
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+async fn start(envs: &[(&str, &str)]) -> (Server, String) {
+    let port = free_port();
+    let mut command = Command::new(example_binary());
+    command
+        .env("PORT", port.to_string())
+        .env_remove("SESSION_SECRET")
+        .env_remove("SESSION_STORE")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    for (k, v) in envs {
+        command.env(k, v);
+    }
+    let server = Server(command.spawn().unwrap());
+    let base = format!("http://127.0.0.1:{port}");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "the counter example did not start");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    (server, base)
+}
+
+async fn counts_in(envs: &[(&str, &str)]) -> Vec<String> {
+    let (_server, base) = start(envs).await;
+    let client = reqwest::Client::builder().cookie_store(true).build().unwrap();
+    let first = client.get(format!("{base}/counter")).send().await.unwrap();
+    let set_cookie = first
+        .headers()
+        .get("set-cookie")
+        .expect("a Set-Cookie")
+        .to_str()
+        .unwrap()
+        .to_owned();
+    for attribute in ["HttpOnly", "SameSite=Lax", "Path=/"] {
+        assert!(set_cookie.contains(attribute), "{attribute} missing: {set_cookie}");
+    }
+    assert!(set_cookie.starts_with("myapp="));
+    assert!(!set_cookie.contains("counter"), "the JSON shows: {set_cookie}");
+    let mut bodies = vec![first.text().await.unwrap()];
+    for _ in 0..2 {
+        let reply = client.get(format!("{base}/counter")).send().await.unwrap();
+        bodies.push(reply.text().await.unwrap());
+    }
+    bodies
+}
+
+const EXPECTED: [&str; 3] = [
+    "This is your 1 visit",
+    "This is your 2 visit",
+    "This is your 3 visit",
+];
+
+#[tokio::test]
+async fn the_counter_counts_with_an_ephemeral_key() {
+    assert_eq!(counts_in(&[]).await, EXPECTED);
+}
+
+#[tokio::test]
+async fn the_counter_honours_run_time_overrides() {
+    let secret = ("SESSION_SECRET", "an example secret that is long enough!!");
+    assert_eq!(counts_in(&[secret, ("SESSION_COMPRESSION_LEVEL", "3")]).await, EXPECTED);
+    assert_eq!(counts_in(&[secret, ("SESSION_ENCRYPTION_MODE", "none")]).await, EXPECTED);
+    assert_eq!(counts_in(&[secret, ("SESSION_ENCRYPTION_MODE", "legacy")]).await, EXPECTED);
+    assert_eq!(counts_in(&[("SESSION_STORE", "memory")]).await, EXPECTED);
+}
+
+#[tokio::test]
+async fn a_bad_override_stops_startup_with_a_clear_message() {
+    let output = Command::new(example_binary())
+        .env("PORT", free_port().to_string())
+        .env("SESSION_STORE", "reddis")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("SESSION_STORE") && stderr.contains("redis"), "{stderr}");
+}
