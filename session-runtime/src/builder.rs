@@ -116,7 +116,10 @@ impl<T: SessionSchema> SessionLayerBuilder<T> {
     }
 
     /// Retired secrets: they still open cookies, which are then re-sealed with the current one.
-    pub fn previous_secrets<S: AsRef<[u8]>>(mut self, secrets: impl IntoIterator<Item = S>) -> Self {
+    pub fn previous_secrets<S: AsRef<[u8]>>(
+        mut self,
+        secrets: impl IntoIterator<Item = S>,
+    ) -> Self {
         for (i, s) in secrets.into_iter().enumerate() {
             self.secrets
                 .push((format!("previous secret #{}", i + 1), s.as_ref().to_vec()));
@@ -210,12 +213,18 @@ impl<T: SessionSchema> SessionLayerBuilder<T> {
         }
         if let Some((name, value)) = var("EXPIRE")? {
             self.settings.expire = parse_seconds(&value).ok_or_else(|| {
-                invalid(&name, format!("`{value}` is not a positive number of seconds"))
+                invalid(
+                    &name,
+                    format!("`{value}` is not a positive number of seconds"),
+                )
             })?;
         }
         if let Some((name, value)) = var("MAX_LIFETIME")? {
             self.settings.max_lifetime = Some(parse_seconds(&value).ok_or_else(|| {
-                invalid(&name, format!("`{value}` is not a positive number of seconds"))
+                invalid(
+                    &name,
+                    format!("`{value}` is not a positive number of seconds"),
+                )
             })?);
         }
         if let Some((_, value)) = var("COOKIE_NAME")? {
@@ -392,7 +401,10 @@ impl<T: SessionSchema> SessionLayerBuilder<T> {
             (other @ (StoreChoice::Files | StoreChoice::Redis), None) => {
                 return Err(invalid(
                     "store",
-                    format!("the `{}` store is not available in this build", other.as_str()),
+                    format!(
+                        "the `{}` store is not available in this build",
+                        other.as_str()
+                    ),
                 ));
             }
         };

@@ -124,7 +124,11 @@ impl FromStr for EncryptionMode {
             "modern" => Ok(EncryptionMode::Modern),
             "legacy" => Ok(EncryptionMode::Legacy),
             "none" => Ok(EncryptionMode::None),
-            _ => Err(UnknownName::new("encryption mode", s, &["modern", "legacy", "none"])),
+            _ => Err(UnknownName::new(
+                "encryption mode",
+                s,
+                &["modern", "legacy", "none"],
+            )),
         }
     }
 }

@@ -49,7 +49,11 @@ pub(crate) fn find<'h>(headers: &'h HeaderMap, name: &str) -> Vec<&'h str> {
 /// The chunks `name.0`, `name.1`, ... of a value split across cookies, joined; `None` unless
 /// chunk 0 is present and chunks run without a gap. Also returns how many chunk cookies the
 /// request carried, so stale ones can be deleted. At most `max_chunks` are read.
-pub(crate) fn find_chunks(headers: &HeaderMap, name: &str, max_chunks: usize) -> (Option<String>, usize) {
+pub(crate) fn find_chunks(
+    headers: &HeaderMap,
+    name: &str,
+    max_chunks: usize,
+) -> (Option<String>, usize) {
     let mut parts: Vec<Option<&str>> = vec![None; max_chunks];
     let mut seen = 0;
     for_each_cookie(headers, |n, v| {

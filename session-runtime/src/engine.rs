@@ -303,13 +303,14 @@ impl Engine {
             return self.fresh(state);
         };
         let key = id.store_key(&self.prefix);
-        let record = store
-            .load(&key, now)
-            .await
-            .map_err(|source| SessionRejection::StoreUnavailable {
-                type_name: self.settings.type_name,
-                source,
-            })?;
+        let record =
+            store
+                .load(&key, now)
+                .await
+                .map_err(|source| SessionRejection::StoreUnavailable {
+                    type_name: self.settings.type_name,
+                    source,
+                })?;
         let Some(record) = record else {
             // Strict mode: an id the store does not know is never adopted.
             state.clear_cookie = true;
@@ -412,7 +413,13 @@ impl Engine {
             return Ok(headers);
         }
         let created_at = if state.is_new { now } else { state.created_at };
-        let expires_at = self.next_expiry(&State { created_at, ..state.clone() }, now);
+        let expires_at = self.next_expiry(
+            &State {
+                created_at,
+                ..state.clone()
+            },
+            now,
+        );
         let mut body = Vec::with_capacity(64 + current.len() * 16);
         let idle = state.idle_timeout.map(|t| t.to_string());
         current.write_object_with(
@@ -509,7 +516,12 @@ impl Engine {
             .iter()
             .enumerate()
             .filter(|(i, _)| current.get(*i) != baseline.get(*i))
-            .map(|(i, field)| ((*field).to_owned(), current.get(i).unwrap_or_default().to_vec()))
+            .map(|(i, field)| {
+                (
+                    (*field).to_owned(),
+                    current.get(i).unwrap_or_default().to_vec(),
+                )
+            })
             .collect();
         let expires_at = self.next_expiry(&state, now);
         let max_age = self.max_age(&state, expires_at, now);
@@ -555,7 +567,11 @@ impl Engine {
             expires_at,
             idle_timeout: state.idle_timeout.filter(|_| state.idle_timeout_changed),
         };
-        match store.update(&key, &update, now).await.map_err(SaveError::Store)? {
+        match store
+            .update(&key, &update, now)
+            .await
+            .map_err(SaveError::Store)?
+        {
             Updated::Applied => {
                 if refresh || state.idle_timeout_changed {
                     if let Some(id) = &state.id {

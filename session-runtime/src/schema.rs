@@ -102,7 +102,10 @@ impl FieldEncoder {
         let start = self.bytes.len();
         if let Err(source) = serde_json::to_writer(&mut self.bytes, value) {
             self.bytes.truncate(start);
-            return Err(FieldError { field: name, source });
+            return Err(FieldError {
+                field: name,
+                source,
+            });
         }
         self.ends.push(self.bytes.len());
         Ok(())
@@ -137,7 +140,12 @@ impl FieldEncoder {
     }
 
     /// Like [`write_object`](Self::write_object), with one more entry whose value is raw JSON.
-    pub fn write_object_with(&self, names: &[&str], extra: Option<(&str, &[u8])>, out: &mut Vec<u8>) {
+    pub fn write_object_with(
+        &self,
+        names: &[&str],
+        extra: Option<(&str, &[u8])>,
+        out: &mut Vec<u8>,
+    ) {
         out.push(b'{');
         let mut first = true;
         let entries = names
@@ -160,7 +168,9 @@ impl FieldEncoder {
 
 fn write_json_string(s: &str, out: &mut Vec<u8>) {
     // Stored names are checked by the derive to be plain, but escaping keeps this total.
-    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\' && b < 0x7f) {
+    if s.bytes()
+        .all(|b| b >= 0x20 && b != b'"' && b != b'\\' && b < 0x7f)
+    {
         out.push(b'"');
         out.extend_from_slice(s.as_bytes());
         out.push(b'"');
@@ -273,7 +283,10 @@ mod tests {
         encoder.write_object(&["a", "b\"q"], &mut out);
         assert_eq!(out, br#"{"a":1,"b\"q":"x"}"#);
         let fields = StoredFields::parse(&out).unwrap();
-        assert_eq!(fields.decode::<String>("b\"q").unwrap().as_deref(), Some("x"));
+        assert_eq!(
+            fields.decode::<String>("b\"q").unwrap().as_deref(),
+            Some("x")
+        );
     }
 
     #[test]

@@ -8,7 +8,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use session_runtime::codec::{Codec, CodecOptions, KeyRing, Timestamps};
 use session_runtime::{ConfigError, EncryptionMode, Session, SessionRejection};
-use support::{OTHER_SECRET, SECRET, request, now, value};
+use support::{OTHER_SECRET, SECRET, now, request, value};
 
 #[derive(Session)]
 #[session(cookie_name = "myapp", expire = 3600)]
@@ -83,7 +83,10 @@ async fn counts_with_one_cookie_jar() {
         assert!(line.contains(attribute), "{attribute} missing in {line}");
     }
     assert!(!line.contains("Secure"), "{line}");
-    assert!(!cookie.contains("counter"), "the value shows the JSON: {cookie}");
+    assert!(
+        !cookie.contains("counter"),
+        "the value shows the JSON: {cookie}"
+    );
     let second = request(&app, "/count", Some(&cookie)).await;
     assert_eq!(second.body, "This is your 2 visit");
     let third = request(&app, "/count", Some(&second.cookie("myapp").unwrap())).await;
@@ -118,7 +121,10 @@ async fn routes_that_do_not_extract_do_not_touch_the_cookie() {
 async fn tampered_values_give_a_fresh_session() {
     let app = default_app().await;
     let cookie = forged(41, now(), now() + 3600);
-    assert_eq!(request(&app, "/count", Some(&cookie)).await.body, "This is your 42 visit");
+    assert_eq!(
+        request(&app, "/count", Some(&cookie)).await.body,
+        "This is your 42 visit"
+    );
     let raw = URL_SAFE_NO_PAD.decode(value(&cookie)).unwrap();
     for position in 0..raw.len() {
         let mut bad = raw.clone();
@@ -126,11 +132,17 @@ async fn tampered_values_give_a_fresh_session() {
         let cookie = format!("myapp={}", URL_SAFE_NO_PAD.encode(&bad));
         let reply = request(&app, "/count", Some(&cookie)).await;
         assert_eq!(reply.status, 200);
-        assert_eq!(reply.body, "This is your 1 visit", "byte {position} changed");
+        assert_eq!(
+            reply.body, "This is your 1 visit",
+            "byte {position} changed"
+        );
     }
     for cut in [1, 10, raw.len() / 2, raw.len() - 1] {
         let cookie = format!("myapp={}", URL_SAFE_NO_PAD.encode(&raw[..cut]));
-        assert_eq!(request(&app, "/count", Some(&cookie)).await.body, "This is your 1 visit");
+        assert_eq!(
+            request(&app, "/count", Some(&cookie)).await.body,
+            "This is your 1 visit"
+        );
     }
 }
 
@@ -138,26 +150,47 @@ async fn tampered_values_give_a_fresh_session() {
 async fn a_value_moved_to_another_cookie_name_does_not_open() {
     let app = app(Visit::layer().secret(SECRET).cookie_name("other")).await;
     let moved = format!("other={}", value(&forged(41, now(), now() + 3600)));
-    assert_eq!(request(&app, "/count", Some(&moved)).await.body, "This is your 1 visit");
+    assert_eq!(
+        request(&app, "/count", Some(&moved)).await.body,
+        "This is your 1 visit"
+    );
 }
 
 #[tokio::test]
 async fn expiry_is_read_from_the_sealed_timestamps() {
-    let app = app(Visit::layer().secret(SECRET).max_lifetime(Some(std::time::Duration::from_secs(7200)))).await;
+    let app = app(Visit::layer()
+        .secret(SECRET)
+        .max_lifetime(Some(std::time::Duration::from_secs(7200))))
+    .await;
     let t = now();
     let expired = forged(5, t - 100, t - 1);
-    assert_eq!(request(&app, "/peek", Some(&expired)).await.body, "counter=0 new=true");
+    assert_eq!(
+        request(&app, "/peek", Some(&expired)).await.body,
+        "counter=0 new=true"
+    );
     let too_old = forged(5, t - 7201, t + 100);
-    assert_eq!(request(&app, "/peek", Some(&too_old)).await.body, "counter=0 new=true");
+    assert_eq!(
+        request(&app, "/peek", Some(&too_old)).await.body,
+        "counter=0 new=true"
+    );
     let from_the_future = forged(5, t + 3600, t + 7200);
-    assert_eq!(request(&app, "/peek", Some(&from_the_future)).await.body, "counter=0 new=true");
+    assert_eq!(
+        request(&app, "/peek", Some(&from_the_future)).await.body,
+        "counter=0 new=true"
+    );
     let fine = forged(5, t - 100, t + 100);
-    assert_eq!(request(&app, "/peek", Some(&fine)).await.body, "counter=5 new=false");
+    assert_eq!(
+        request(&app, "/peek", Some(&fine)).await.body,
+        "counter=5 new=false"
+    );
 }
 
 #[tokio::test]
 async fn max_lifetime_caps_the_cookie() {
-    let app = app(Visit::layer().secret(SECRET).max_lifetime(Some(std::time::Duration::from_secs(3700)))).await;
+    let app = app(Visit::layer()
+        .secret(SECRET)
+        .max_lifetime(Some(std::time::Duration::from_secs(3700))))
+    .await;
     let t = now();
     // Created 3000 s ago: 700 s of absolute lifetime left, less than the idle 3600.
     let reply = request(&app, "/count", Some(&forged(1, t - 3000, t + 3000))).await;
@@ -178,14 +211,24 @@ async fn rolling_refresh_is_throttled() {
     let t = now();
     // Sealed just now: a read sends nothing.
     let recent = forged(3, t, t + 3600);
-    assert!(request(&app, "/peek", Some(&recent)).await.set_cookies.is_empty());
+    assert!(
+        request(&app, "/peek", Some(&recent))
+            .await
+            .set_cookies
+            .is_empty()
+    );
     // Last sealed two minutes ago (past the 60 s refresh interval): a read re-issues it.
     let older = forged(3, t - 120, t + 3600 - 120);
     let reply = request(&app, "/peek", Some(&older)).await;
     assert!(reply.cookie("myapp").is_some(), "{:?}", reply.set_cookies);
     // Not rolling: a read never re-issues.
     let fixed = app_not_rolling().await;
-    assert!(request(&fixed, "/peek", Some(&older)).await.set_cookies.is_empty());
+    assert!(
+        request(&fixed, "/peek", Some(&older))
+            .await
+            .set_cookies
+            .is_empty()
+    );
 }
 
 async fn app_not_rolling() -> Router {
@@ -196,25 +239,44 @@ async fn app_not_rolling() -> Router {
 async fn retired_keys_open_and_reseal_removed_keys_do_not() {
     let old = default_app().await;
     let cookie = request(&old, "/count", None).await.cookie("myapp").unwrap();
-    let rotated = app(Visit::layer().secret(OTHER_SECRET).previous_secrets([SECRET])).await;
+    let rotated = app(Visit::layer()
+        .secret(OTHER_SECRET)
+        .previous_secrets([SECRET]))
+    .await;
     let reply = request(&rotated, "/peek", Some(&cookie)).await;
     assert_eq!(reply.body, "counter=1 new=false");
-    let resealed = reply.cookie("myapp").expect("re-sealed with the current key");
+    let resealed = reply
+        .cookie("myapp")
+        .expect("re-sealed with the current key");
     let only_new = app(Visit::layer().secret(OTHER_SECRET)).await;
-    assert_eq!(request(&only_new, "/peek", Some(&resealed)).await.body, "counter=1 new=false");
-    assert_eq!(request(&only_new, "/peek", Some(&cookie)).await.body, "counter=0 new=true");
+    assert_eq!(
+        request(&only_new, "/peek", Some(&resealed)).await.body,
+        "counter=1 new=false"
+    );
+    assert_eq!(
+        request(&only_new, "/peek", Some(&cookie)).await.body,
+        "counter=0 new=true"
+    );
 }
 
 /// Builds a `modern` cookie from the README's description alone, with another
 /// XChaCha20-Poly1305 implementation.
-fn readme_cookie(secret: &[u8], cookie_name: &str, body: &[u8], issued_at: u64, expires_at: u64) -> String {
+fn readme_cookie(
+    secret: &[u8],
+    cookie_name: &str,
+    body: &[u8],
+    issued_at: u64,
+    expires_at: u64,
+) -> String {
     use chacha20poly1305::aead::{Aead, KeyInit, Payload};
     use chacha20poly1305::{XChaCha20Poly1305, XNonce};
     let hkdf = hkdf::Hkdf::<sha2::Sha256>::new(None, secret);
     let mut key = [0u8; 32];
-    hkdf.expand(b"session-runtime/modern/v1/key", &mut key).unwrap();
+    hkdf.expand(b"session-runtime/modern/v1/key", &mut key)
+        .unwrap();
     let mut key_id = [0u8; 4];
-    hkdf.expand(b"session-runtime/modern/v1/id", &mut key_id).unwrap();
+    hkdf.expand(b"session-runtime/modern/v1/id", &mut key_id)
+        .unwrap();
     let nonce = [7u8; 24];
     let mut aad = vec![0x01];
     aad.extend_from_slice(&key_id);
@@ -224,7 +286,13 @@ fn readme_cookie(secret: &[u8], cookie_name: &str, body: &[u8], issued_at: u64, 
     plaintext.extend_from_slice(&expires_at.to_be_bytes());
     plaintext.extend_from_slice(body);
     let sealed = XChaCha20Poly1305::new((&key).into())
-        .encrypt(XNonce::from_slice(&nonce), Payload { msg: &plaintext, aad: &aad })
+        .encrypt(
+            XNonce::from_slice(&nonce),
+            Payload {
+                msg: &plaintext,
+                aad: &aad,
+            },
+        )
         .unwrap();
     let mut raw = vec![0x01];
     raw.extend_from_slice(&key_id);
@@ -237,24 +305,40 @@ fn readme_cookie(secret: &[u8], cookie_name: &str, body: &[u8], issued_at: u64, 
 async fn a_cookie_built_from_the_readme_is_accepted() {
     let app = default_app().await;
     let t = now();
-    let cookie = readme_cookie(SECRET.as_bytes(), "myapp", br#"{"counter":41}"#, t, t + 3600);
-    assert_eq!(request(&app, "/count", Some(&cookie)).await.body, "This is your 42 visit");
+    let cookie = readme_cookie(
+        SECRET.as_bytes(),
+        "myapp",
+        br#"{"counter":41}"#,
+        t,
+        t + 3600,
+    );
+    assert_eq!(
+        request(&app, "/count", Some(&cookie)).await.body,
+        "This is your 42 visit"
+    );
     let raw = URL_SAFE_NO_PAD.decode(value(&cookie)).unwrap();
     for position in 0..raw.len() {
         let mut bad = raw.clone();
         bad[position] ^= 0x80;
         let cookie = format!("myapp={}", URL_SAFE_NO_PAD.encode(&bad));
-        assert_eq!(request(&app, "/count", Some(&cookie)).await.body, "This is your 1 visit");
+        assert_eq!(
+            request(&app, "/count", Some(&cookie)).await.body,
+            "This is your 1 visit"
+        );
     }
 }
 
 #[tokio::test]
 async fn legacy_mode_interoperates_with_the_cookie_crate() {
     let key = cookie::Key::derive_from(SECRET.as_bytes());
-    let app = app(Visit::layer().secret(SECRET).encryption_mode(EncryptionMode::Legacy)).await;
+    let app = app(Visit::layer()
+        .secret(SECRET)
+        .encryption_mode(EncryptionMode::Legacy))
+    .await;
     // A cookie written by the cookie crate's private jar (as axum-extra's PrivateCookieJar does).
     let mut jar = cookie::CookieJar::new();
-    jar.private_mut(&key).add(cookie::Cookie::new("myapp", r#"{"counter":9}"#));
+    jar.private_mut(&key)
+        .add(cookie::Cookie::new("myapp", r#"{"counter":9}"#));
     let sent = format!("myapp={}", jar.get("myapp").unwrap().value());
     let reply = request(&app, "/count", Some(&sent)).await;
     assert_eq!(reply.body, "This is your 10 visit");
@@ -262,7 +346,10 @@ async fn legacy_mode_interoperates_with_the_cookie_crate() {
     let written = reply.cookie("myapp").unwrap();
     let mut jar = cookie::CookieJar::new();
     jar.add_original(cookie::Cookie::new("myapp", value(&written).to_owned()));
-    let opened = jar.private(&key).get("myapp").expect("the cookie crate opens it");
+    let opened = jar
+        .private(&key)
+        .get("myapp")
+        .expect("the cookie crate opens it");
     assert_eq!(opened.value(), r#"{"counter":10}"#);
 }
 
@@ -270,9 +357,14 @@ async fn legacy_mode_interoperates_with_the_cookie_crate() {
 async fn legacy_cookies_upgrade_to_modern_when_accepted() {
     let key = cookie::Key::generate();
     let mut jar = cookie::CookieJar::new();
-    jar.private_mut(&key).add(cookie::Cookie::new("myapp", r#"{"counter":4}"#));
+    jar.private_mut(&key)
+        .add(cookie::Cookie::new("myapp", r#"{"counter":4}"#));
     let sent = format!("myapp={}", jar.get("myapp").unwrap().value());
-    let app = app(Visit::layer().secret(SECRET).legacy_key(key).accept_legacy(true)).await;
+    let app = app(Visit::layer()
+        .secret(SECRET)
+        .legacy_key(key)
+        .accept_legacy(true))
+    .await;
     let reply = request(&app, "/peek", Some(&sent)).await;
     assert_eq!(reply.body, "counter=4 new=false");
     let upgraded = reply.cookie("myapp").expect("re-sealed as modern");
@@ -281,14 +373,23 @@ async fn legacy_cookies_upgrade_to_modern_when_accepted() {
 
 #[tokio::test]
 async fn none_mode_is_readable_and_tamper_proof() {
-    let app = app(Visit::layer().secret(SECRET).encryption_mode(EncryptionMode::None)).await;
+    let app = app(Visit::layer()
+        .secret(SECRET)
+        .encryption_mode(EncryptionMode::None))
+    .await;
     let cookie = request(&app, "/count", None).await.cookie("myapp").unwrap();
     let raw = URL_SAFE_NO_PAD.decode(value(&cookie)).unwrap();
     assert!(String::from_utf8_lossy(&raw).contains(r#"{"counter":1}"#));
     let text = String::from_utf8_lossy(&raw).replace(r#""counter":1"#, r#""counter":8"#);
     let forged = format!("myapp={}", URL_SAFE_NO_PAD.encode(text.as_bytes()));
-    assert_eq!(request(&app, "/count", Some(&forged)).await.body, "This is your 1 visit");
-    assert_eq!(request(&app, "/count", Some(&cookie)).await.body, "This is your 2 visit");
+    assert_eq!(
+        request(&app, "/count", Some(&forged)).await.body,
+        "This is your 1 visit"
+    );
+    assert_eq!(
+        request(&app, "/count", Some(&cookie)).await.body,
+        "This is your 2 visit"
+    );
 }
 
 #[derive(Session)]
@@ -319,13 +420,26 @@ async fn compression_shrinks_cookies_and_oversize_is_a_clear_error() {
     assert_eq!(reply.status, 500, "a 9 KB cookie must not be sent");
     assert!(reply.set_cookies.is_empty());
 
-    let compressed = notes_routes()
-        .layer(Notes::layer().secret(SECRET).compression_level(3).build().await.unwrap());
+    let compressed = notes_routes().layer(
+        Notes::layer()
+            .secret(SECRET)
+            .compression_level(3)
+            .build()
+            .await
+            .unwrap(),
+    );
     let reply = request(&compressed, "/write", None).await;
     assert_eq!(reply.status, 200);
     let cookie = reply.cookie("notes").unwrap();
-    assert!(cookie.len() < 400, "compressed cookie is {} bytes", cookie.len());
-    assert_eq!(request(&compressed, "/read", Some(&cookie)).await.body, "6800");
+    assert!(
+        cookie.len() < 400,
+        "compressed cookie is {} bytes",
+        cookie.len()
+    );
+    assert_eq!(
+        request(&compressed, "/read", Some(&cookie)).await.body,
+        "6800"
+    );
 }
 
 #[tokio::test]
@@ -340,12 +454,17 @@ async fn oversize_chunk_splits_and_reassembles() {
     );
     let reply = request(&app, "/write", None).await;
     assert_eq!(reply.status, 200);
-    let chunks: Vec<String> = (0..4).filter_map(|i| reply.cookie(&format!("notes.{i}"))).collect();
+    let chunks: Vec<String> = (0..4)
+        .filter_map(|i| reply.cookie(&format!("notes.{i}")))
+        .collect();
     assert!(chunks.len() >= 2, "{:?}", reply.set_cookies);
     for line in &reply.set_cookies {
         assert!(support::pair(line).len() <= 4096, "{line}");
     }
-    assert_eq!(request(&app, "/read", Some(&chunks.join("; "))).await.body, "6800");
+    assert_eq!(
+        request(&app, "/read", Some(&chunks.join("; "))).await.body,
+        "6800"
+    );
 }
 
 #[tokio::test]
@@ -366,17 +485,37 @@ async fn sessioncookie_has_no_expiry_until_remember_me() {
     let app = Router::new()
         .route("/count", get(count))
         .route("/remember", get(remember))
-        .layer(Visit::layer().secret(SECRET).sessioncookie(true).build().await.unwrap());
+        .layer(
+            Visit::layer()
+                .secret(SECRET)
+                .sessioncookie(true)
+                .build()
+                .await
+                .unwrap(),
+        );
     let reply = request(&app, "/count", None).await;
     let line = reply.set_cookie_line("myapp").unwrap();
-    assert!(!line.contains("Max-Age") && !line.contains("Expires"), "{line}");
+    assert!(
+        !line.contains("Max-Age") && !line.contains("Expires"),
+        "{line}"
+    );
     let reply = request(&app, "/remember", Some(&reply.cookie("myapp").unwrap())).await;
-    assert!(reply.set_cookie_line("myapp").unwrap().contains("Max-Age=2592000"));
+    assert!(
+        reply
+            .set_cookie_line("myapp")
+            .unwrap()
+            .contains("Max-Age=2592000")
+    );
     // The longer idle timeout travels with the session.
     let cookie = reply.cookie("myapp").unwrap();
     let reply = request(&app, "/count", Some(&cookie)).await;
     assert_eq!(reply.body, "This is your 2 visit");
-    assert!(reply.set_cookie_line("myapp").unwrap().contains("Max-Age=2592000"));
+    assert!(
+        reply
+            .set_cookie_line("myapp")
+            .unwrap()
+            .contains("Max-Age=2592000")
+    );
 }
 
 #[tokio::test]
@@ -397,7 +536,10 @@ async fn result_of_session_is_an_extractor_too() {
         }
     }
     let bare = Router::new().route("/", get(maybe));
-    assert_eq!(request(&bare, "/", None).await.body, "no session: 500 Internal Server Error");
+    assert_eq!(
+        request(&bare, "/", None).await.body,
+        "no session: 500 Internal Server Error"
+    );
     let with_layer = Router::new()
         .route("/", get(maybe))
         .layer(Visit::layer().secret(SECRET).build().await.unwrap());
@@ -438,9 +580,18 @@ async fn startup_mistakes_say_what_to_do() {
     let missing = Visit::layer().build().await.unwrap_err();
     assert!(matches!(missing, ConfigError::MissingSecret { .. }));
     assert!(missing.to_string().contains("SESSION_SECRET"), "{missing}");
-    let short = Visit::layer().secret("too short").build().await.unwrap_err();
+    let short = Visit::layer()
+        .secret("too short")
+        .build()
+        .await
+        .unwrap_err();
     assert!(short.to_string().contains("at least 32"), "{short}");
-    let level = Visit::layer().secret(SECRET).compression_level(23).build().await.unwrap_err();
+    let level = Visit::layer()
+        .secret(SECRET)
+        .compression_level(23)
+        .build()
+        .await
+        .unwrap_err();
     assert!(level.to_string().contains("compression_level"), "{level}");
     let legacy_compressed = Visit::layer()
         .secret(SECRET)
@@ -449,9 +600,22 @@ async fn startup_mistakes_say_what_to_do() {
         .build()
         .await
         .unwrap_err();
-    assert!(legacy_compressed.to_string().contains("legacy"), "{legacy_compressed}");
-    let bad_name = Visit::layer().secret(SECRET).cookie_name("my app").build().await.unwrap_err();
+    assert!(
+        legacy_compressed.to_string().contains("legacy"),
+        "{legacy_compressed}"
+    );
+    let bad_name = Visit::layer()
+        .secret(SECRET)
+        .cookie_name("my app")
+        .build()
+        .await
+        .unwrap_err();
     assert!(bad_name.to_string().contains("cookie_name"), "{bad_name}");
-    let host = Visit::layer().secret(SECRET).cookie_name("__Host-id").build().await.unwrap_err();
+    let host = Visit::layer()
+        .secret(SECRET)
+        .cookie_name("__Host-id")
+        .build()
+        .await
+        .unwrap_err();
     assert!(host.to_string().contains("__Host-"), "{host}");
 }

@@ -32,7 +32,11 @@ impl Drop for Server {
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 async fn start(envs: &[(&str, &str)]) -> (Server, String) {
@@ -52,7 +56,10 @@ async fn start(envs: &[(&str, &str)]) -> (Server, String) {
     let base = format!("http://127.0.0.1:{port}");
     let deadline = Instant::now() + Duration::from_secs(20);
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "the counter example did not start");
+        assert!(
+            Instant::now() < deadline,
+            "the counter example did not start"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     (server, base)
@@ -60,7 +67,10 @@ async fn start(envs: &[(&str, &str)]) -> (Server, String) {
 
 async fn counts_in(envs: &[(&str, &str)]) -> Vec<String> {
     let (_server, base) = start(envs).await;
-    let client = reqwest::Client::builder().cookie_store(true).build().unwrap();
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
     let first = client.get(format!("{base}/counter")).send().await.unwrap();
     let set_cookie = first
         .headers()
@@ -70,10 +80,16 @@ async fn counts_in(envs: &[(&str, &str)]) -> Vec<String> {
         .unwrap()
         .to_owned();
     for attribute in ["HttpOnly", "SameSite=Lax", "Path=/"] {
-        assert!(set_cookie.contains(attribute), "{attribute} missing: {set_cookie}");
+        assert!(
+            set_cookie.contains(attribute),
+            "{attribute} missing: {set_cookie}"
+        );
     }
     assert!(set_cookie.starts_with("myapp="));
-    assert!(!set_cookie.contains("counter"), "the JSON shows: {set_cookie}");
+    assert!(
+        !set_cookie.contains("counter"),
+        "the JSON shows: {set_cookie}"
+    );
     let mut bodies = vec![first.text().await.unwrap()];
     for _ in 0..2 {
         let reply = client.get(format!("{base}/counter")).send().await.unwrap();
@@ -96,9 +112,18 @@ async fn the_counter_counts_with_an_ephemeral_key() {
 #[tokio::test]
 async fn the_counter_honours_run_time_overrides() {
     let secret = ("SESSION_SECRET", "an example secret that is long enough!!");
-    assert_eq!(counts_in(&[secret, ("SESSION_COMPRESSION_LEVEL", "3")]).await, EXPECTED);
-    assert_eq!(counts_in(&[secret, ("SESSION_ENCRYPTION_MODE", "none")]).await, EXPECTED);
-    assert_eq!(counts_in(&[secret, ("SESSION_ENCRYPTION_MODE", "legacy")]).await, EXPECTED);
+    assert_eq!(
+        counts_in(&[secret, ("SESSION_COMPRESSION_LEVEL", "3")]).await,
+        EXPECTED
+    );
+    assert_eq!(
+        counts_in(&[secret, ("SESSION_ENCRYPTION_MODE", "none")]).await,
+        EXPECTED
+    );
+    assert_eq!(
+        counts_in(&[secret, ("SESSION_ENCRYPTION_MODE", "legacy")]).await,
+        EXPECTED
+    );
     assert_eq!(counts_in(&[("SESSION_STORE", "memory")]).await, EXPECTED);
 }
 
@@ -111,5 +136,8 @@ async fn a_bad_override_stops_startup_with_a_clear_message() {
         .unwrap();
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("SESSION_STORE") && stderr.contains("redis"), "{stderr}");
+    assert!(
+        stderr.contains("SESSION_STORE") && stderr.contains("redis"),
+        "{stderr}"
+    );
 }

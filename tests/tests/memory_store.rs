@@ -8,7 +8,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use axum::extract::Path;
 use axum::{Router, routing::get};
-use session_runtime::store::{BoxFuture, MemoryStore, Record, SessionStore, StoreError, Update, Updated};
+use session_runtime::store::{
+    BoxFuture, MemoryStore, Record, SessionStore, StoreError, Update, Updated,
+};
 use session_runtime::{Session, StoreKey};
 use support::{request, value};
 
@@ -36,21 +38,34 @@ impl Counting {
 }
 
 impl SessionStore for Counting {
-    fn load<'a>(&'a self, key: &'a StoreKey, now: u64) -> BoxFuture<'a, Result<Option<Record>, StoreError>> {
+    fn load<'a>(
+        &'a self,
+        key: &'a StoreKey,
+        now: u64,
+    ) -> BoxFuture<'a, Result<Option<Record>, StoreError>> {
         Box::pin(async move {
             self.check()?;
             self.inner.load(key, now).await
         })
     }
 
-    fn create<'a>(&'a self, key: &'a StoreKey, record: &'a Record) -> BoxFuture<'a, Result<(), StoreError>> {
+    fn create<'a>(
+        &'a self,
+        key: &'a StoreKey,
+        record: &'a Record,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
         Box::pin(async move {
             self.check()?;
             self.inner.create(key, record).await
         })
     }
 
-    fn update<'a>(&'a self, key: &'a StoreKey, update: &'a Update, now: u64) -> BoxFuture<'a, Result<Updated, StoreError>> {
+    fn update<'a>(
+        &'a self,
+        key: &'a StoreKey,
+        update: &'a Update,
+        now: u64,
+    ) -> BoxFuture<'a, Result<Updated, StoreError>> {
         Box::pin(async move {
             self.check()?;
             self.inner.update(key, update, now).await
@@ -99,7 +114,13 @@ async fn app() -> (Router, Counting) {
         .route("/peek", get(peek))
         .route("/login", get(login))
         .route("/logout", get(logout))
-        .layer(Visit::layer().store_instance(store.clone()).build().await.unwrap());
+        .layer(
+            Visit::layer()
+                .store_instance(store.clone())
+                .build()
+                .await
+                .unwrap(),
+        );
     (router, store)
 }
 
@@ -110,14 +131,20 @@ async fn the_cookie_carries_only_a_well_formed_id() {
     let cookie = reply.cookie("sid").unwrap();
     let id = value(&cookie);
     assert_eq!(id.len(), 43);
-    assert!(id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
+    assert!(
+        id.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    );
     assert_eq!(request(&app, "/count", Some(&cookie)).await.body, "2");
 }
 
 #[tokio::test]
 async fn unknown_ids_are_never_adopted() {
     let (app, store) = app().await;
-    let invented = format!("sid={}", session_runtime::SessionId::generate().unwrap().as_str());
+    let invented = format!(
+        "sid={}",
+        session_runtime::SessionId::generate().unwrap().as_str()
+    );
     let reply = request(&app, "/count", Some(&invented)).await;
     assert_eq!(reply.body, "1");
     let issued = reply.cookie("sid").unwrap();
@@ -129,7 +156,14 @@ async fn unknown_ids_are_never_adopted() {
 async fn malformed_ids_never_reach_the_store() {
     let (app, store) = app().await;
     let long = "A".repeat(10_000);
-    for bad in ["../../etc/passwd", "abc\tdef", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAé", long.as_str(), "", "%00"] {
+    for bad in [
+        "../../etc/passwd",
+        "abc\tdef",
+        "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAé",
+        long.as_str(),
+        "",
+        "%00",
+    ] {
         let reply = request(&app, "/peek", Some(&format!("sid={bad}"))).await;
         assert_eq!(reply.status, 200);
         assert_eq!(reply.body, "0 None");
@@ -154,7 +188,10 @@ async fn regenerate_keeps_data_under_a_new_id_and_kills_the_old_one() {
     let reply = request(&app, "/login", Some(&old)).await;
     let new = reply.cookie("sid").unwrap();
     assert_ne!(old, new);
-    assert_eq!(request(&app, "/peek", Some(&new)).await.body, "1 Some(\"ada\")");
+    assert_eq!(
+        request(&app, "/peek", Some(&new)).await.body,
+        "1 Some(\"ada\")"
+    );
     assert_eq!(request(&app, "/peek", Some(&old)).await.body, "0 None");
 }
 
@@ -173,7 +210,11 @@ async fn a_store_that_is_down_answers_503() {
     let cookie = request(&app, "/count", None).await.cookie("sid").unwrap();
     store.down.store(true, Ordering::SeqCst);
     assert_eq!(request(&app, "/peek", Some(&cookie)).await.status, 503);
-    assert_eq!(request(&app, "/count", None).await.status, 503, "a failed save is a 503");
+    assert_eq!(
+        request(&app, "/count", None).await.status,
+        503,
+        "a failed save is a 503"
+    );
     store.down.store(false, Ordering::SeqCst);
     assert_eq!(request(&app, "/count", Some(&cookie)).await.body, "2");
 }
@@ -200,9 +241,9 @@ macro_rules! wide_session {
 }
 
 wide_session!(
-    f0, f1, f2, f3, f4, f5, f6, f7, f8, f9, f10, f11, f12, f13, f14, f15, f16, f17, f18, f19,
-    f20, f21, f22, f23, f24, f25, f26, f27, f28, f29, f30, f31, f32, f33, f34, f35, f36, f37,
-    f38, f39, f40, f41, f42, f43, f44, f45, f46, f47, f48, f49, init
+    f0, f1, f2, f3, f4, f5, f6, f7, f8, f9, f10, f11, f12, f13, f14, f15, f16, f17, f18, f19, f20,
+    f21, f22, f23, f24, f25, f26, f27, f28, f29, f30, f31, f32, f33, f34, f35, f36, f37, f38, f39,
+    f40, f41, f42, f43, f44, f45, f46, f47, f48, f49, init
 );
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -219,13 +260,18 @@ async fn concurrent_requests_changing_different_fields_all_keep_their_change() {
         .route("/set/{name}", get(set))
         .route("/count", get(count))
         .layer(Wide::layer().build().await.unwrap());
-    let cookie = request(&app, "/set/init", None).await.cookie("wide").unwrap();
+    let cookie = request(&app, "/set/init", None)
+        .await
+        .cookie("wide")
+        .unwrap();
     let mut tasks = Vec::new();
     for i in 0..50 {
         let app = app.clone();
         let cookie = cookie.clone();
         tasks.push(tokio::spawn(async move {
-            request(&app, &format!("/set/f{i}"), Some(&cookie)).await.body
+            request(&app, &format!("/set/f{i}"), Some(&cookie))
+                .await
+                .body
         }));
     }
     for task in tasks {

@@ -261,12 +261,18 @@ mod tests {
             expires_at: far,
             idle_timeout: None,
         };
-        assert_eq!(store.update(&k, &update, unix_now()).await.unwrap(), Updated::Applied);
+        assert_eq!(
+            store.update(&k, &update, unix_now()).await.unwrap(),
+            Updated::Applied
+        );
         let loaded = store.load(&k, unix_now()).await.unwrap().unwrap();
         assert_eq!(loaded.field("a"), Some(&b"1"[..]));
         assert_eq!(loaded.field("b"), Some(&b"2"[..]));
         store.delete(&k).await.unwrap();
-        assert_eq!(store.update(&k, &update, unix_now()).await.unwrap(), Updated::Missing);
+        assert_eq!(
+            store.update(&k, &update, unix_now()).await.unwrap(),
+            Updated::Missing
+        );
         assert!(store.load(&k, unix_now()).await.unwrap().is_none());
     }
 
