@@ -597,15 +597,6 @@ fn prepare_dir(dir: &Path) -> Result<(), StoreError> {
         use std::os::unix::fs::DirBuilderExt;
         builder.mode(0o700);
     }
-    if let Err(e) = builder.create(dir) {
-        return Err(StoreError::with_source(
-            format!(
-                "files store: cannot create the session directory {}; {advice}",
-                dir.display()
-            ),
-            e,
-        ));
-    }
     match fs::metadata(dir) {
         Ok(meta) if meta.is_dir() => {}
         Ok(_) => {
@@ -614,14 +605,16 @@ fn prepare_dir(dir: &Path) -> Result<(), StoreError> {
                 dir.display()
             )));
         }
-        Err(e) => {
-            return Err(StoreError::with_source(
-                format!(
-                    "files store: cannot open the session directory {}; {advice}",
-                    dir.display()
-                ),
-                e,
-            ));
+        Err(_) => {
+            if let Err(e) = builder.create(dir) {
+                return Err(StoreError::with_source(
+                    format!(
+                        "files store: cannot create the session directory {}; {advice}",
+                        dir.display()
+                    ),
+                    e,
+                ));
+            }
         }
     }
     let probe = dir.join(format!(".write-probe.{}", unique_suffix()));
