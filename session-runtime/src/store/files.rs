@@ -37,6 +37,10 @@ use crate::time::unix_now;
 
 /// Files larger than this are not read (and records that would encode larger are refused),
 /// unless [`FilesStore::max_file_size`] says otherwise.
+///
+/// ```
+/// assert_eq!(session_runtime::store::files::DEFAULT_MAX_FILE_SIZE, 1 << 20);
+/// ```
 pub const DEFAULT_MAX_FILE_SIZE: u64 = 1024 * 1024;
 
 /// The version of the file format written in `"v"`.
@@ -589,7 +593,7 @@ fn parse_template(template: &str) -> Result<(&str, &str), StoreError> {
 /// Creates the directory if needed and checks that files can be created in it.
 fn prepare_dir(dir: &Path) -> Result<(), StoreError> {
     let advice = "point the files store at a directory this process can write to (create it, \
-                  fix its owner or permissions, or choose another path, e.g. with SESSION_DIR)";
+                  fix its owner or permissions, or choose another path)";
     let mut builder = fs::DirBuilder::new();
     builder.recursive(true);
     #[cfg(unix)]
