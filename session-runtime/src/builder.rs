@@ -11,7 +11,7 @@ use crate::engine::{Backend, Engine, Settings};
 use crate::error::ConfigError;
 use crate::layer::SessionLayer;
 use crate::schema::SessionSchema;
-use crate::store::{MemoryStore, SessionStore};
+use crate::store::{FilesStore, MemoryStore, SessionStore};
 use crate::validate;
 
 /// Configures the layer of session type `T`; start from `T::layer()`.
@@ -57,6 +57,8 @@ pub struct SessionLayerBuilder<T> {
     secret_variable: String,
     refresh_interval: Option<u64>,
     memory_capacity: usize,
+    session_dir: Option<std::path::PathBuf>,
+    redis_url: Option<String>,
     _schema: PhantomData<fn() -> T>,
 }
 
@@ -103,6 +105,8 @@ impl<T: SessionSchema> SessionLayerBuilder<T> {
             secret_variable: "SESSION_SECRET".to_owned(),
             refresh_interval: None,
             memory_capacity: 100_000,
+            session_dir: None,
+            redis_url: None,
             _schema: PhantomData,
         }
     }
@@ -161,8 +165,9 @@ impl<T: SessionSchema> SessionLayerBuilder<T> {
     /// Reads overrides from environment variables named `{prefix}_...`:
     /// `_SECRET` (UTF-8, at least 32 bytes), `_SECRET_PREVIOUS` (retired secrets, whitespace
     /// separated), `_STORE`, `_ENCRYPTION_MODE`, `_COMPRESSION_LEVEL`, `_EXPIRE`,
-    /// `_MAX_LIFETIME`, `_COOKIE_NAME`, `_SECURE`, `_DOMAIN`. Unset variables change nothing; a
-    /// bad value is an error naming the variable.
+    /// `_MAX_LIFETIME`, `_COOKIE_NAME`, `_SECURE`, `_DOMAIN`, `_DIR` (files store) and
+    /// `_REDIS_URL` (falling back to `REDIS_URL`). Unset variables change nothing; a bad value is
+    /// an error naming the variable.
     pub fn from_env_prefixed(mut self, prefix: &str) -> Result<Self, ConfigError> {
         let type_name = self.settings.type_name;
         let var = |suffix: &str| -> Result<Option<(String, String)>, ConfigError> {
@@ -240,6 +245,17 @@ impl<T: SessionSchema> SessionLayerBuilder<T> {
         if let Some((_, value)) = var("DOMAIN")? {
             self.settings.cookie.domain = Some(value.trim().to_owned()).filter(|d| !d.is_empty());
         }
+        if let Some((_, value)) = var("DIR")? {
+            self.session_dir = Some(value.into());
+        }
+        match var("REDIS_URL")? {
+            Some((_, value)) => self.redis_url = Some(value),
+            None => {
+                if let Ok(value) = std::env::var("REDIS_URL") {
+                    self.redis_url = Some(value);
+                }
+            }
+        }
         Ok(self)
     }
 
@@ -254,6 +270,18 @@ impl<T: SessionSchema> SessionLayerBuilder<T> {
     /// needs configuring).
     pub fn store_instance(mut self, store: impl SessionStore) -> Self {
         self.store_instance = Some(Arc::new(store));
+        self
+    }
+
+    /// The directory of the files store (default: none; the environment's `SESSION_DIR`).
+    pub fn session_dir(mut self, dir: impl Into<std::path::PathBuf>) -> Self {
+        self.session_dir = Some(dir.into());
+        self
+    }
+
+    /// The Redis server of the redis store (default `redis://127.0.0.1:6379`, or `REDIS_URL`).
+    pub fn redis_url(mut self, url: impl Into<String>) -> Self {
+        self.redis_url = Some(url.into());
         self
     }
 
@@ -398,20 +426,55 @@ impl<T: SessionSchema> SessionLayerBuilder<T> {
                 Backend::Server(Arc::new(store))
             }
             (StoreChoice::Custom { factory, .. }, None) => Backend::Server(factory()),
-            (other @ (StoreChoice::Files | StoreChoice::Redis), None) => {
-                return Err(invalid(
-                    "store",
-                    format!(
-                        "the `{}` store is not available in this build",
-                        other.as_str()
-                    ),
-                ));
-            }
+            (StoreChoice::Files, None) => Backend::Server(self.files_store()?),
+            (StoreChoice::Redis, None) => Backend::Server(self.redis_store().await?),
         };
         if self.settings.prefix.is_none() {
             self.settings.prefix = Some(format!("{}:", self.settings.cookie_name));
         }
         Ok(SessionLayer::new(Engine::new(self.settings, backend)))
+    }
+
+    fn files_store(&self) -> Result<Arc<dyn SessionStore>, ConfigError> {
+        let type_name = self.settings.type_name;
+        let Some(dir) = &self.session_dir else {
+            return Err(ConfigError::Invalid {
+                type_name,
+                setting: "store = files".into(),
+                message: "no directory configured: set SESSION_DIR to a writable directory or \
+                          call `.session_dir(...)`"
+                    .into(),
+            });
+        };
+        let store = FilesStore::new(dir, &self.settings.filename_template)
+            .map_err(|source| ConfigError::Store { type_name, source })?;
+        if tokio::runtime::Handle::try_current().is_ok() {
+            store.spawn_sweeper(Duration::from_secs(self.settings.expire.clamp(1, 60)));
+        }
+        Ok(Arc::new(store))
+    }
+
+    #[cfg(feature = "redis")]
+    async fn redis_store(&self) -> Result<Arc<dyn SessionStore>, ConfigError> {
+        let url = self.redis_url.as_deref().unwrap_or("redis://127.0.0.1:6379");
+        let store = crate::store::RedisStore::connect(url)
+            .await
+            .map_err(|source| ConfigError::Store {
+                type_name: self.settings.type_name,
+                source,
+            })?;
+        Ok(Arc::new(store))
+    }
+
+    #[cfg(not(feature = "redis"))]
+    async fn redis_store(&self) -> Result<Arc<dyn SessionStore>, ConfigError> {
+        Err(ConfigError::Invalid {
+            type_name: self.settings.type_name,
+            setting: "store = redis".into(),
+            message: "this build of session-runtime has no Redis support: enable its `redis` \
+                      feature"
+                .into(),
+        })
     }
 
     fn codec(&self) -> Result<Codec, ConfigError> {
