@@ -1,20 +1,23 @@
-//! The counter example as a newcomer runs it: a real process on loopback and a real HTTP
+//! The examples as a newcomer runs them: a real process on loopback and a real HTTP
 //! client with a cookie jar.
+
+#[path = "../../session-runtime/tests/support/redis_server.rs"]
+mod redis_server;
 
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// The example binary, built by `cargo test` next to the test binaries (or built here).
-fn example_binary() -> PathBuf {
+/// An example binary, built by `cargo test` next to the test binaries (or built here).
+fn example_binary(name: &str) -> PathBuf {
     let exe = std::env::current_exe().unwrap();
     let profile_dir = exe.parent().and_then(|deps| deps.parent()).unwrap();
-    let binary = profile_dir.join("examples").join("counter");
+    let binary = profile_dir.join("examples").join(name);
     if !binary.exists() {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let status = Command::new(cargo)
-            .args(["build", "-p", "examples", "--example", "counter"])
+            .args(["build", "-p", "examples", "--example", name])
             .status()
             .unwrap();
         assert!(status.success());
@@ -39,9 +42,9 @@ fn free_port() -> u16 {
         .port()
 }
 
-async fn start(envs: &[(&str, &str)]) -> (Server, String) {
+async fn start(example: &str, envs: &[(&str, &str)]) -> (Server, String) {
     let port = free_port();
-    let mut command = Command::new(example_binary());
+    let mut command = Command::new(example_binary(example));
     command
         .env("PORT", port.to_string())
         .env_remove("SESSION_SECRET")
@@ -66,7 +69,7 @@ async fn start(envs: &[(&str, &str)]) -> (Server, String) {
 }
 
 async fn counts_in(envs: &[(&str, &str)]) -> Vec<String> {
-    let (_server, base) = start(envs).await;
+    let (_server, base) = start("counter", envs).await;
     let client = reqwest::Client::builder()
         .cookie_store(true)
         .build()
@@ -125,11 +128,27 @@ async fn the_counter_honours_run_time_overrides() {
         EXPECTED
     );
     assert_eq!(counts_in(&[("SESSION_STORE", "memory")]).await, EXPECTED);
+    let dir = tempfile::tempdir().unwrap();
+    let dir_path = dir.path().to_str().unwrap();
+    assert_eq!(
+        counts_in(&[("SESSION_STORE", "files"), ("SESSION_DIR", dir_path)]).await,
+        EXPECTED
+    );
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        1,
+        "one session file"
+    );
+    let redis = redis_server::RedisServer::start();
+    assert_eq!(
+        counts_in(&[("SESSION_STORE", "redis"), ("REDIS_URL", &redis.url())]).await,
+        EXPECTED
+    );
 }
 
 #[tokio::test]
 async fn a_bad_override_stops_startup_with_a_clear_message() {
-    let output = Command::new(example_binary())
+    let output = Command::new(example_binary("counter"))
         .env("PORT", free_port().to_string())
         .env("SESSION_STORE", "reddis")
         .output()
@@ -140,4 +159,66 @@ async fn a_bad_override_stops_startup_with_a_clear_message() {
         stderr.contains("SESSION_STORE") && stderr.contains("redis"),
         "{stderr}"
     );
+}
+
+#[tokio::test]
+async fn the_login_example_protects_its_private_page() {
+    let (_server, base) = start("login", &[]).await;
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let private = format!("{base}/private");
+    assert_eq!(client.get(&private).send().await.unwrap().status(), 401);
+    let wrong = [("user", "ada"), ("password", "guess")];
+    let reply = client
+        .post(format!("{base}/login"))
+        .form(&wrong)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.status(), 401);
+    let right = [("user", "ada"), ("password", "secret")];
+    let reply = client
+        .post(format!("{base}/login"))
+        .form(&right)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.status(), 303);
+    let page = client.get(&private).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(
+        page.text()
+            .await
+            .unwrap()
+            .contains("Only ada can read this.")
+    );
+    client.get(format!("{base}/logout")).send().await.unwrap();
+    assert_eq!(client.get(&private).send().await.unwrap().status(), 401);
+}
+
+#[tokio::test]
+async fn the_cart_example_keeps_two_session_types_apart() {
+    let (_server, base) = start("cart", &[]).await;
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    client
+        .get(format!("{base}/login/ada"))
+        .send()
+        .await
+        .unwrap();
+    for item in ["apple", "pear"] {
+        client
+            .post(format!("{base}/cart/{item}"))
+            .send()
+            .await
+            .unwrap();
+    }
+    let reply = client.get(format!("{base}/cart")).send().await.unwrap();
+    let body = reply.text().await.unwrap();
+    assert_eq!(body, r#"{"items":["apple","pear"],"user":"ada"}"#);
 }
