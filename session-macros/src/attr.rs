@@ -749,7 +749,7 @@ impl Field {
                             Value::Flag => default.set(FieldDefault::Trait, key_span, key_span),
                             Value::Str(s) => match s.parse::<syn::ExprPath>() {
                                 Ok(path) => {
-                                    default.set(FieldDefault::Function(path), key_span, s.span())
+                                    default.set(FieldDefault::Function(path), key_span, s.span());
                                 }
                                 Err(_) => cx.error_at(
                                     s.span(),

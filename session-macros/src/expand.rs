@@ -29,6 +29,7 @@ pub fn derive(input: &DeriveInput) -> TokenStream {
 /// run: the crate does not compile.
 fn fallback(input: &DeriveInput, errors: TokenStream) -> TokenStream {
     let ident = &input.ident;
+    let vis = &input.vis;
     let (impl_generics, ty_generics, _) = input.generics.split_for_impl();
     let private = private();
     quote! {
@@ -68,7 +69,7 @@ fn fallback(input: &DeriveInput, errors: TokenStream) -> TokenStream {
                 + 'static,
         {
             #[allow(dead_code)]
-            pub fn layer() -> #private::SessionLayerBuilder<Self> {
+            #vis fn layer() -> #private::SessionLayerBuilder<Self> {
                 ::core::unreachable!()
             }
         }

@@ -46,7 +46,7 @@ impl Field<'_> {
 }
 
 impl Input<'_> {
-    /// The cookie name: the `cookie_name` attribute, or the struct name in snake_case.
+    /// The cookie name: the `cookie_name` attribute, or the struct name in `snake_case`.
     pub fn default_cookie_name(&self) -> String {
         match &self.attrs.cookie_name {
             Some(name) => name.value.clone(),
