@@ -160,7 +160,8 @@ fn strict_base64() {
             assert!(codec.open(standard.trim_end_matches('=')).is_err());
         }
         // Non-canonical trailing bits are refused.
-        if raw.len() % 3 != 0 {
+        let partial_group = raw.len() % 3;
+        if partial_group != 0 {
             let last = value.chars().last().unwrap();
             const ALPHABET: &str =
                 "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";

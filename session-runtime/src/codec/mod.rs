@@ -47,6 +47,21 @@ pub use keys::{KeyError, KeyRing, MIN_SECRET_LEN};
 use modern::ModernKey;
 use signed::SignedKey;
 
+/// Gives this thread a fresh nonce generator, seeded from the OS.
+///
+/// `modern` nonces come from a per-thread ChaCha20 generator seeded from the OS CSPRNG (a
+/// system call per seal costs more than the encryption; the figures are in BENCHMARKS.md).
+/// A process that calls `fork()` and then seals in the child without `exec` must call this in
+/// the child first, or the child could repeat the parent's nonces. Nothing else needs it.
+///
+/// ```
+/// session_runtime::codec::reseed_after_fork()?;
+/// # Ok::<(), session_runtime::codec::SealError>(())
+/// ```
+pub fn reseed_after_fork() -> Result<(), SealError> {
+    random::reseed().map_err(SealError::Random)
+}
+
 /// When a value was sealed and when it stops being valid, in unix seconds.
 ///
 /// Sealed inside `modern` and `none` values, so the browser cannot change them. The codec does

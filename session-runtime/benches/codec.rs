@@ -1,0 +1,229 @@
+//! Seal and open for each mode and size, the AEAD implementations side by side, and the
+//! nonce sources. `cargo bench -p session-runtime --bench codec`; see BENCHMARKS.md.
+
+use std::cell::RefCell;
+use std::hint::black_box;
+use std::time::Duration;
+
+use chacha20::cipher::{KeyIvInit, StreamCipher};
+use chacha20poly1305::aead::{AeadInPlace, KeyInit};
+use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use session_runtime::EncryptionMode;
+use session_runtime::codec::{Codec, CodecOptions, KeyRing, Timestamps, modern};
+
+const SIZES: [usize; 4] = [64, 200, 1024, 4096];
+const TIMES: Timestamps = Timestamps {
+    issued_at: 1_700_000_000,
+    expires_at: 1_700_003_600,
+};
+
+/// A session-like JSON object of about `len` bytes: a user, a CSRF token, preferences, then
+/// cart lines until the size is reached.
+fn session_json(len: usize) -> Vec<u8> {
+    let mut out = String::from(r#"{"u":"ada@example.com","csrf":"Zm9vYmFyYmF6cXV4cXV1eA""#);
+    let mut i = 0;
+    if out.len() + 40 < len {
+        out.push_str(r#","theme":"dark","locale":"en-GB""#);
+    }
+    let mut cart = String::new();
+    while out.len() + cart.len() + 60 < len {
+        if !cart.is_empty() {
+            cart.push(',');
+        }
+        cart.push_str(&format!(
+            r#"{{"sku":"SKU-{:05}","qty":{},"price":{}.{:02}}}"#,
+            (i * 7919) % 100_000,
+            1 + i % 3,
+            3 + (i * 13) % 90,
+            (i * 37) % 100
+        ));
+        i += 1;
+    }
+    if !cart.is_empty() {
+        out.push_str(",\"cart\":[");
+        out.push_str(&cart);
+        out.push(']');
+    }
+    out.push_str(",\"n\":\"");
+    while out.len() + 2 < len {
+        out.push('x');
+    }
+    out.push_str("\"}");
+    out.into_bytes()
+}
+
+fn codec(mode: EncryptionMode, level: i32) -> Codec {
+    let keys =
+        KeyRing::from_secrets([b"benchmark secret, thirty-two bytes long at least"]).unwrap();
+    let mut options = CodecOptions::new(mode, "session");
+    options.compression_level = level;
+    Codec::new(&keys, options).unwrap()
+}
+
+fn mode_name(mode: EncryptionMode, level: i32) -> String {
+    if level == 0 {
+        mode.as_str().to_owned()
+    } else {
+        format!("{}+zstd{}", mode.as_str(), level)
+    }
+}
+
+fn bench_codec(c: &mut Criterion) {
+    let configs = [
+        (EncryptionMode::Modern, 0),
+        (EncryptionMode::None, 0),
+        (EncryptionMode::Legacy, 0),
+        (EncryptionMode::Modern, 3),
+        (EncryptionMode::None, 3),
+    ];
+    for op in ["seal", "open"] {
+        let mut group = c.benchmark_group(op);
+        for &(mode, level) in &configs {
+            let codec = codec(mode, level);
+            for size in SIZES {
+                let body = session_json(size);
+                group.throughput(Throughput::Bytes(size as u64));
+                let id = BenchmarkId::new(mode_name(mode, level), size);
+                if op == "seal" {
+                    group.bench_function(id, |b| {
+                        b.iter(|| codec.seal(black_box(&body), TIMES).unwrap())
+                    });
+                } else {
+                    let value = codec.seal(&body, TIMES).unwrap();
+                    group.bench_function(id, |b| b.iter(|| codec.open(black_box(&value)).unwrap()));
+                }
+            }
+        }
+        group.finish();
+    }
+
+    let mut group = c.benchmark_group("seal+open");
+    for mode in [
+        EncryptionMode::Modern,
+        EncryptionMode::None,
+        EncryptionMode::Legacy,
+    ] {
+        let codec = codec(mode, 0);
+        let body = session_json(200);
+        group.bench_function(BenchmarkId::new(mode.as_str(), 200), |b| {
+            b.iter(|| {
+                let value = codec.seal(black_box(&body), TIMES).unwrap();
+                codec.open(&value).unwrap()
+            })
+        });
+    }
+    group.finish();
+}
+
+/// XChaCha20-Poly1305 encryption in place, ours (HChaCha20 + ring) against the
+/// `chacha20poly1305` crate, same key, nonce and associated data.
+fn bench_aead(c: &mut Criterion) {
+    let key = [0x42u8; 32];
+    let nonce = [0x24u8; 24];
+    let aad = b"\x01\x00\x01\x02\x03session";
+    let reference = XChaCha20Poly1305::new((&key).into());
+    let mut group = c.benchmark_group("xchacha20poly1305-seal");
+    for size in [64usize, 200, 1024] {
+        let mut buf = vec![0x61u8; size];
+        group.throughput(Throughput::Bytes(size as u64));
+        group.bench_function(BenchmarkId::new("hchacha20+ring", size), |b| {
+            b.iter(|| modern::xchacha20poly1305_seal(&key, &nonce, aad, black_box(&mut buf)))
+        });
+        group.bench_function(BenchmarkId::new("chacha20poly1305-crate", size), |b| {
+            b.iter(|| {
+                reference
+                    .encrypt_in_place_detached(XNonce::from_slice(&nonce), aad, black_box(&mut buf))
+                    .unwrap()
+            })
+        });
+    }
+    group.finish();
+}
+
+thread_local! {
+    static RNG: RefCell<FastKeyErasure> = RefCell::new(FastKeyErasure::from_os());
+}
+
+/// A per-thread CSPRNG: ChaCha20 keyed from the OS, fast key erasure (the first 32 bytes of
+/// each 256-byte refill become the next key).
+struct FastKeyErasure {
+    key: [u8; 32],
+    buf: [u8; 256],
+    pos: usize,
+}
+
+impl FastKeyErasure {
+    fn from_os() -> Self {
+        let mut key = [0u8; 32];
+        getrandom::fill(&mut key).unwrap();
+        FastKeyErasure {
+            key,
+            buf: [0; 256],
+            pos: 256,
+        }
+    }
+
+    fn fill(&mut self, out: &mut [u8]) {
+        if self.pos + out.len() > self.buf.len() {
+            self.buf = [0; 256];
+            chacha20::ChaCha20::new(&self.key.into(), &[0u8; 12].into())
+                .apply_keystream(&mut self.buf);
+            self.key.copy_from_slice(&self.buf[..32]);
+            self.buf[..32].fill(0);
+            self.pos = 32;
+        }
+        out.copy_from_slice(&self.buf[self.pos..self.pos + out.len()]);
+        self.buf[self.pos..self.pos + out.len()].fill(0);
+        self.pos += out.len();
+    }
+}
+
+/// 24 nonce bytes from each candidate source.
+fn bench_nonce(c: &mut Criterion) {
+    let mut group = c.benchmark_group("nonce-24B");
+    group.bench_function("getrandom::fill", |b| {
+        b.iter(|| {
+            let mut nonce = [0u8; 24];
+            getrandom::fill(&mut nonce).unwrap();
+            nonce
+        })
+    });
+    let system = ring::rand::SystemRandom::new();
+    group.bench_function("ring::rand::SystemRandom", |b| {
+        b.iter(|| {
+            let mut nonce = [0u8; 24];
+            ring::rand::SecureRandom::fill(&system, &mut nonce).unwrap();
+            nonce
+        })
+    });
+    group.bench_function("thread-local-chacha20", |b| {
+        b.iter(|| {
+            let mut nonce = [0u8; 24];
+            RNG.with(|rng| rng.borrow_mut().fill(&mut nonce));
+            nonce
+        })
+    });
+    group.bench_function("thread-local-chacha20+pid-check", |b| {
+        b.iter(|| {
+            let mut nonce = [0u8; 24];
+            let pid = std::process::id();
+            RNG.with(|rng| {
+                let mut rng = rng.borrow_mut();
+                black_box(pid);
+                rng.fill(&mut nonce)
+            });
+            nonce
+        })
+    });
+    group.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default()
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3));
+    targets = bench_nonce, bench_aead, bench_codec
+}
+criterion_main!(benches);
