@@ -95,7 +95,11 @@ async fn create_load_update_delete_round_trip() {
     // Only changed fields are written; others and the idle timeout stay.
     let later = far + 60;
     let applied = store
-        .update(&key, &update(&[("count", "2"), ("cart", "[]")], later), now())
+        .update(
+            &key,
+            &update(&[("count", "2"), ("cart", "[]")], later),
+            now(),
+        )
         .await
         .unwrap();
     assert_eq!(applied, Updated::Applied);
@@ -216,7 +220,10 @@ async fn redis_enforces_expiry() {
         .unwrap();
     let ttl: i64 = conn.ttl(key.as_str()).await.unwrap();
     let expected = i64::try_from(expires_at - now()).unwrap();
-    assert!((expected - 2..=expected).contains(&ttl), "TTL {ttl}, expected ~{expected}");
+    assert!(
+        (expected - 2..=expected).contains(&ttl),
+        "TTL {ttl}, expected ~{expected}"
+    );
     let extended = now() + 2000;
     store
         .update(&key, &update(&[], extended), now())
@@ -224,7 +231,10 @@ async fn redis_enforces_expiry() {
         .unwrap();
     let ttl: i64 = conn.ttl(key.as_str()).await.unwrap();
     let expected = i64::try_from(extended - now()).unwrap();
-    assert!((expected - 2..=expected).contains(&ttl), "TTL {ttl}, expected ~{expected}");
+    assert!(
+        (expected - 2..=expected).contains(&ttl),
+        "TTL {ttl}, expected ~{expected}"
+    );
 
     // A record is invisible from its expires_at on, even before Redis drops it.
     assert!(store.load(&key, extended).await.unwrap().is_none());
@@ -277,7 +287,11 @@ async fn the_raw_session_id_never_reaches_redis() {
         .await
         .unwrap();
 
-    let keys: Vec<Vec<u8>> = redis::cmd("KEYS").arg("*").query_async(&mut conn).await.unwrap();
+    let keys: Vec<Vec<u8>> = redis::cmd("KEYS")
+        .arg("*")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
     assert_eq!(keys, vec![key.as_str().as_bytes().to_vec()]);
     let needle = id.as_str().as_bytes();
     let contains = |haystack: &[u8]| haystack.windows(needle.len()).any(|w| w == needle);
@@ -307,7 +321,10 @@ async fn malformed_records_are_missing_not_panics() {
     for fields in cases {
         let key = new_key();
         let _: () = conn.hset_multiple(key.as_str(), fields).await.unwrap();
-        assert!(store.load(&key, now()).await.unwrap().is_none(), "{fields:?}");
+        assert!(
+            store.load(&key, now()).await.unwrap().is_none(),
+            "{fields:?}"
+        );
     }
     // An update does not write into a hash whose expiry cannot be read.
     let key = new_key();
@@ -384,21 +401,37 @@ async fn one_round_trip_per_operation() {
     };
 
     let fields: Vec<(String, String)> = (0..20).map(|i| (format!("f{i}"), i.to_string())).collect();
-    let fields: Vec<(&str, &str)> = fields.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
+    let fields: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_str()))
+        .collect();
     store.create(&key, &record(&fields, far)).await.unwrap();
     assert_eq!(measure(), 1, "create");
     assert_eq!(
         command_calls(&mut conn).await,
-        counts(&[("multi", 1), ("del", 1), ("hset", 1), ("expireat", 1), ("exec", 1)]),
+        counts(&[
+            ("multi", 1),
+            ("del", 1),
+            ("hset", 1),
+            ("expireat", 1),
+            ("exec", 1)
+        ]),
         "create"
     );
 
     assert!(store.load(&key, now()).await.unwrap().is_some());
     assert_eq!(measure(), 1, "load");
-    assert_eq!(command_calls(&mut conn).await, counts(&[("hgetall", 1)]), "load");
+    assert_eq!(
+        command_calls(&mut conn).await,
+        counts(&[("hgetall", 1)]),
+        "load"
+    );
 
     let upd = update(&[("f1", "10"), ("f2", "20")], far + 1);
-    assert_eq!(store.update(&key, &upd, now()).await.unwrap(), Updated::Applied);
+    assert_eq!(
+        store.update(&key, &upd, now()).await.unwrap(),
+        Updated::Applied
+    );
     assert_eq!(measure(), 1, "update");
     // One EVALSHA from the client; the rest run inside the script on the server.
     assert_eq!(
@@ -421,7 +454,11 @@ async fn one_round_trip_per_operation() {
 
     store.delete(&key).await.unwrap();
     assert_eq!(measure(), 1, "delete");
-    assert_eq!(command_calls(&mut conn).await, counts(&[("del", 1)]), "delete");
+    assert_eq!(
+        command_calls(&mut conn).await,
+        counts(&[("del", 1)]),
+        "delete"
+    );
 }
 
 #[tokio::test]
@@ -440,6 +477,7 @@ async fn outage_fails_fast_then_recovers_by_itself() {
         let started = Instant::now();
         let err = store.load(&key, now()).await.unwrap_err();
         let took = started.elapsed();
+        eprintln!("round {round}: failed load took {took:?}: {err}");
         assert!(took < Duration::from_millis(2500), "load took {took:?}");
         assert!(err.to_string().contains("Redis"), "{err}");
         let started = Instant::now();
@@ -452,7 +490,10 @@ async fn outage_fails_fast_then_recovers_by_itself() {
         assert!(store.create(&new_key(), &record(&[], far)).await.is_err());
         assert!(store.delete(&key).await.is_err());
         let took = started.elapsed();
-        assert!(took < Duration::from_millis(7500), "round {round}: three calls took {took:?}");
+        assert!(
+            took < Duration::from_millis(7500),
+            "round {round}: three calls took {took:?}"
+        );
     }
 
     // Back on the same port: the same store recovers without help (the data is gone, as the
@@ -473,6 +514,7 @@ async fn outage_fails_fast_then_recovers_by_itself() {
             Err(e) => panic!("the store did not recover within 10 s: {e}"),
         }
     }
+    eprintln!("recovered after the restart with {failures} failed calls");
     assert!(failures <= 5, "{failures} failures after the restart");
     let key = new_key();
     store
@@ -489,6 +531,42 @@ async fn outage_fails_fast_then_recovers_by_itself() {
     );
     let loaded = store.load(&key, now()).await.unwrap().unwrap();
     assert_eq!(loaded.field("b"), Some(&b"2"[..]));
+}
+
+#[tokio::test]
+async fn a_frozen_server_gets_a_timeout_not_a_hang() {
+    let server = RedisServer::start();
+    let store = RedisStore::connect(&server.url()).await.unwrap();
+    let key = new_key();
+    let far = now() + 600;
+    store
+        .create(&key, &record(&[("a", "1")], far))
+        .await
+        .unwrap();
+
+    server.pause();
+    for _ in 0..2 {
+        let started = Instant::now();
+        let err = store.load(&key, now()).await.unwrap_err();
+        let took = started.elapsed();
+        eprintln!("frozen server: failed load took {took:?}: {err}");
+        assert!(took < Duration::from_millis(2500), "load took {took:?}");
+    }
+    server.resume();
+
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        match store.load(&key, now()).await {
+            Ok(found) => {
+                assert!(found.is_some());
+                break;
+            }
+            Err(_) if Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(e) => panic!("the store did not recover within 10 s: {e}"),
+        }
+    }
 }
 
 #[tokio::test]

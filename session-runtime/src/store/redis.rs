@@ -294,7 +294,7 @@ fn decode(key: &StoreKey, reply: Vec<(Vec<u8>, Vec<u8>)>, now: u64) -> Option<Re
         return None;
     }
     let malformed = |what: &str| {
-        tracing::warn!(key = %key, "malformed session record in Redis ({what}); treated as missing");
+        tracing::warn!(%key, "malformed session record in Redis ({what}); treated as missing");
     };
     let number = |value: &[u8]| std::str::from_utf8(value).ok()?.parse::<u64>().ok();
     let mut record = Record::default();

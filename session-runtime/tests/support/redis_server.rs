@@ -84,13 +84,36 @@ impl RedisServer {
         self.wait_ready();
     }
 
+    /// Freezes the server (SIGSTOP): it keeps its connections but answers nothing.
+    pub fn pause(&self) {
+        self.signal("-STOP");
+    }
+
+    /// Lets a paused server run again (SIGCONT).
+    pub fn resume(&self) {
+        self.signal("-CONT");
+    }
+
+    fn signal(&self, signal: &str) {
+        let child = self.child.as_ref().expect("redis-server is running");
+        let status = Command::new("kill")
+            .arg(signal)
+            .arg(child.id().to_string())
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill {signal} failed");
+    }
+
     fn wait_ready(&mut self) {
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
             if ping(self.port) {
                 return;
             }
-            let exited = self.child.as_mut().and_then(|c| c.try_wait().ok().flatten());
+            let exited = self
+                .child
+                .as_mut()
+                .and_then(|c| c.try_wait().ok().flatten());
             if let Some(status) = exited {
                 let log = std::fs::read_to_string(self.dir.join("redis.log")).unwrap_or_default();
                 panic!("redis-server exited with {status}:\n{log}");
@@ -107,6 +130,13 @@ impl RedisServer {
 
 impl Drop for RedisServer {
     fn drop(&mut self) {
+        // A paused server would not die of SIGKILL any later, but let it run first anyway.
+        if self.child.is_some() {
+            let _ = Command::new("kill")
+                .arg("-CONT")
+                .arg(self.child.as_ref().map_or(0, Child::id).to_string())
+                .status();
+        }
         self.stop();
         let _ = std::fs::remove_dir_all(&self.dir);
     }
@@ -120,10 +150,9 @@ fn free_port() -> u16 {
 
 /// Whether a server on `port` answers PING with PONG.
 fn ping(port: u16) -> bool {
-    let Ok(mut stream) = TcpStream::connect_timeout(
-        &([127, 0, 0, 1], port).into(),
-        Duration::from_millis(200),
-    ) else {
+    let Ok(mut stream) =
+        TcpStream::connect_timeout(&([127, 0, 0, 1], port).into(), Duration::from_millis(200))
+    else {
         return false;
     };
     let _ = stream.set_read_timeout(Some(Duration::from_millis(500)));
@@ -157,8 +186,7 @@ impl RoundTripProxy {
         let counter = round_trips.clone();
         tokio::spawn(async move {
             while let Ok((client, _)) = listener.accept().await {
-                let Ok(server) =
-                    tokio::net::TcpStream::connect(("127.0.0.1", upstream_port)).await
+                let Ok(server) = tokio::net::TcpStream::connect(("127.0.0.1", upstream_port)).await
                 else {
                     continue;
                 };
@@ -179,7 +207,11 @@ impl RoundTripProxy {
     }
 }
 
-async fn relay(client: tokio::net::TcpStream, server: tokio::net::TcpStream, count: Arc<AtomicU64>) {
+async fn relay(
+    client: tokio::net::TcpStream,
+    server: tokio::net::TcpStream,
+    count: Arc<AtomicU64>,
+) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
     let client_spoke_last = Arc::new(AtomicBool::new(false));
