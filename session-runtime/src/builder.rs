@@ -415,6 +415,7 @@ impl<T: SessionSchema> SessionLayerBuilder<T> {
             .refresh_interval
             .unwrap_or((expire / 10).clamp(1, 60))
             .min(expire);
+        let custom_instance = self.store_instance.is_some();
         let backend = match (&self.store, self.store_instance.take()) {
             (_, Some(store)) => Backend::Server(store),
             (StoreChoice::Cookie, None) => Backend::Cookie(self.codec()?),
@@ -432,7 +433,16 @@ impl<T: SessionSchema> SessionLayerBuilder<T> {
         if self.settings.prefix.is_none() {
             self.settings.prefix = Some(format!("{}:", self.settings.cookie_name));
         }
-        Ok(SessionLayer::new(Engine::new(self.settings, backend)))
+        let store_name = match (&backend, &self.store) {
+            (Backend::Cookie(_), _) => "cookie",
+            (Backend::Server(_), _) if custom_instance => "custom",
+            (Backend::Server(_), choice) => choice.as_str(),
+        };
+        Ok(SessionLayer::new(Engine::new(
+            self.settings,
+            backend,
+            store_name,
+        )))
     }
 
     fn files_store(&self) -> Result<Arc<dyn SessionStore>, ConfigError> {
@@ -456,7 +466,10 @@ impl<T: SessionSchema> SessionLayerBuilder<T> {
 
     #[cfg(feature = "redis")]
     async fn redis_store(&self) -> Result<Arc<dyn SessionStore>, ConfigError> {
-        let url = self.redis_url.as_deref().unwrap_or("redis://127.0.0.1:6379");
+        let url = self
+            .redis_url
+            .as_deref()
+            .unwrap_or("redis://127.0.0.1:6379");
         let store = crate::store::RedisStore::connect(url)
             .await
             .map_err(|source| ConfigError::Store {

@@ -5,6 +5,9 @@
 
 use std::borrow::Cow;
 use std::sync::Arc;
+use std::time::Instant;
+
+use tracing::Instrument as _;
 
 use http::{HeaderMap, HeaderValue};
 use serde_json::value::RawValue;
@@ -14,6 +17,7 @@ use crate::config::Oversize;
 use crate::cookies::{self, CookieAttributes};
 use crate::error::{SaveError, SessionRejection};
 use crate::id::{SessionId, StoreKey};
+use crate::metrics::{Event, SessionMetrics};
 use crate::schema::{FieldEncoder, SessionSchema, StoredFields};
 use crate::store::{Record, SessionStore, Update, Updated};
 use crate::time::unix_now;
@@ -55,6 +59,8 @@ pub(crate) struct Engine {
     pub(crate) settings: Settings,
     backend: Backend,
     prefix: String,
+    store_name: &'static str,
+    pub(crate) metrics: Arc<SessionMetrics>,
 }
 
 /// What the engine knows about a loaded session besides its fields.
@@ -93,6 +99,8 @@ enum Refused {
     Expired,
     FromTheFuture,
     Fields(String),
+    MalformedId,
+    UnknownId,
 }
 
 impl std::fmt::Display for Refused {
@@ -102,12 +110,14 @@ impl std::fmt::Display for Refused {
             Refused::Expired => f.write_str("expired"),
             Refused::FromTheFuture => f.write_str("issued in the future"),
             Refused::Fields(e) => write!(f, "fields do not decode: {e}"),
+            Refused::MalformedId => f.write_str("the cookie is not a well-formed session id"),
+            Refused::UnknownId => f.write_str("no live session has this id"),
         }
     }
 }
 
 impl Engine {
-    pub(crate) fn new(settings: Settings, backend: Backend) -> Self {
+    pub(crate) fn new(settings: Settings, backend: Backend, store_name: &'static str) -> Self {
         let prefix = settings
             .prefix
             .clone()
@@ -116,7 +126,22 @@ impl Engine {
             settings,
             backend,
             prefix,
+            store_name,
+            metrics: Arc::default(),
         }
+    }
+
+    /// Counts a refused cookie or record, and logs why at debug level.
+    fn refused(&self, reason: &Refused) {
+        self.metrics.record(match reason {
+            Refused::Expired => Event::Expired,
+            _ => Event::Refused,
+        });
+        tracing::debug!(
+            session = self.settings.type_name,
+            %reason,
+            "presented session refused; starting a fresh session"
+        );
     }
 
     /// The idle timeout of a session.
@@ -176,6 +201,7 @@ impl Engine {
     }
 
     fn fresh<T: SessionSchema>(&self, state: State) -> Result<Loaded<T>, SessionRejection> {
+        self.metrics.record(Event::Fresh);
         let data = T::fresh().map_err(|source| self.field_rejection(source))?;
         let baseline = encode(&data).map_err(|source| self.field_rejection(source))?;
         Ok(Loaded {
@@ -197,11 +223,34 @@ impl Engine {
         &self,
         headers: &HeaderMap,
     ) -> Result<Loaded<T>, SessionRejection> {
+        let span = tracing::debug_span!(
+            "session.load",
+            session = self.settings.type_name,
+            store = self.store_name,
+            outcome = tracing::field::Empty,
+            elapsed_us = tracing::field::Empty,
+        );
+        let started = (!span.is_disabled()).then(Instant::now);
+        self.metrics.record(Event::Load);
         let now = unix_now();
-        match &self.backend {
+        let result = match &self.backend {
             Backend::Cookie(codec) => self.load_cookie(codec, headers, now),
-            Backend::Server(store) => self.load_server(store.as_ref(), headers, now).await,
+            Backend::Server(store) => {
+                self.load_server(store.as_ref(), headers, now)
+                    .instrument(span.clone())
+                    .await
+            }
+        };
+        if let Some(started) = started {
+            let outcome = match &result {
+                Ok(loaded) if loaded.state.is_new => "fresh",
+                Ok(_) => "loaded",
+                Err(_) => "error",
+            };
+            span.record("outcome", outcome);
+            span.record("elapsed_us", started.elapsed().as_micros() as u64);
         }
+        result
     }
 
     fn load_cookie<T: SessionSchema>(
@@ -229,11 +278,7 @@ impl Engine {
                     return Ok(loaded);
                 }
                 Err(reason) => {
-                    tracing::debug!(
-                        session = self.settings.type_name,
-                        %reason,
-                        "session cookie refused; starting a fresh session"
-                    );
+                    self.refused(&reason);
                     state.clear_cookie = true;
                 }
             }
@@ -299,20 +344,23 @@ impl Engine {
         let presented = cookies::find(headers, &self.settings.cookie_name);
         // Only ids that look like ours reach the store; anything else is dropped here.
         let Some(id) = presented.iter().find_map(|v| SessionId::parse(v)) else {
-            state.clear_cookie = !presented.is_empty();
+            if !presented.is_empty() {
+                self.refused(&Refused::MalformedId);
+                state.clear_cookie = true;
+            }
             return self.fresh(state);
         };
         let key = id.store_key(&self.prefix);
-        let record =
-            store
-                .load(&key, now)
-                .await
-                .map_err(|source| SessionRejection::StoreUnavailable {
-                    type_name: self.settings.type_name,
-                    source,
-                })?;
+        let record = store.load(&key, now).await.map_err(|source| {
+            self.metrics.record(Event::StoreError);
+            SessionRejection::StoreUnavailable {
+                type_name: self.settings.type_name,
+                source,
+            }
+        })?;
         let Some(record) = record else {
             // Strict mode: an id the store does not know is never adopted.
+            self.refused(&Refused::UnknownId);
             state.clear_cookie = true;
             return self.fresh(state);
         };
@@ -331,12 +379,7 @@ impl Engine {
                 })
             }
             Err(reason) => {
-                tracing::debug!(
-                    session = self.settings.type_name,
-                    key = %key,
-                    %reason,
-                    "stored session refused; starting a fresh session"
-                );
+                self.refused(&reason);
                 state.clear_cookie = true;
                 self.fresh(state)
             }
@@ -360,11 +403,42 @@ impl Engine {
         &self,
         loaded: Loaded<T>,
     ) -> Result<Vec<HeaderValue>, SaveError> {
+        let span = tracing::debug_span!(
+            "session.save",
+            session = self.settings.type_name,
+            store = self.store_name,
+            outcome = tracing::field::Empty,
+            elapsed_us = tracing::field::Empty,
+        );
+        let started = (!span.is_disabled()).then(Instant::now);
         let now = unix_now();
-        match &self.backend {
+        let result = match &self.backend {
             Backend::Cookie(codec) => self.save_cookie(codec, loaded, now),
-            Backend::Server(store) => self.save_server(store.as_ref(), loaded, now).await,
+            Backend::Server(store) => {
+                self.save_server(store.as_ref(), loaded, now)
+                    .instrument(span.clone())
+                    .await
+            }
+        };
+        let outcome = match &result {
+            Ok(cookies) if cookies.is_empty() => "unchanged",
+            Ok(_) => {
+                self.metrics.record(Event::Write);
+                "written"
+            }
+            Err(error) => {
+                if matches!(error, SaveError::Store(_)) {
+                    self.metrics.record(Event::StoreError);
+                }
+                self.metrics.record(Event::SaveError);
+                "error"
+            }
+        };
+        if let Some(started) = started {
+            span.record("outcome", outcome);
+            span.record("elapsed_us", started.elapsed().as_micros() as u64);
         }
+        result
     }
 
     fn removal_cookies(&self, state: &State, out: &mut Vec<HeaderValue>) {

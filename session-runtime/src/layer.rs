@@ -14,6 +14,7 @@ use tower_service::Service;
 
 use crate::engine::Engine;
 use crate::extract::{SessionSlot, SlotState};
+use crate::metrics::SessionMetrics;
 use crate::schema::SessionSchema;
 
 /// The session layer of type `T`, made by `T::layer()...build()`.
@@ -68,6 +69,12 @@ impl<T> SessionLayer<T> {
             engine: Arc::new(engine),
             _schema: PhantomData,
         }
+    }
+
+    /// The layer's counters (loads, refused and expired sessions, store errors, writes), for
+    /// export to a metrics system. Clones of the layer share them.
+    pub fn metrics(&self) -> Arc<SessionMetrics> {
+        Arc::clone(&self.engine.metrics)
     }
 }
 

@@ -37,6 +37,7 @@ mod error;
 mod extract;
 mod id;
 mod layer;
+pub mod metrics;
 pub mod schema;
 pub mod store;
 mod time;
@@ -48,6 +49,7 @@ pub use error::{ConfigError, SessionRejection};
 pub use extract::Session;
 pub use id::{SessionId, StoreKey};
 pub use layer::{SessionLayer, SessionService};
+pub use metrics::{MetricsSnapshot, SessionMetrics};
 pub use schema::{FieldEncoder, FieldError, SessionSchema, StoredFields};
 pub use session_macros::Session;
 

@@ -619,3 +619,23 @@ async fn startup_mistakes_say_what_to_do() {
         .unwrap_err();
     assert!(host.to_string().contains("__Host-"), "{host}");
 }
+
+#[tokio::test]
+async fn metrics_count_what_the_layer_saw() {
+    let layer = Visit::layer().secret(SECRET).build().await.unwrap();
+    let metrics = layer.metrics();
+    let app = routes().layer(layer);
+    let cookie = request(&app, "/count", None).await.cookie("myapp").unwrap();
+    request(&app, "/peek", Some(&cookie)).await;
+    request(&app, "/peek", Some("myapp=tampered")).await;
+    let t = now();
+    request(&app, "/peek", Some(&forged(1, t - 10, t - 1))).await;
+    request(&app, "/plain", Some("myapp=tampered")).await;
+    let seen = metrics.snapshot();
+    assert_eq!(seen.loads, 4, "{seen:?}");
+    assert_eq!(seen.fresh, 3, "{seen:?}");
+    assert_eq!(seen.refused, 1, "{seen:?}");
+    assert_eq!(seen.expired, 1, "{seen:?}");
+    assert_eq!(seen.writes, 3, "the first write and two removals: {seen:?}");
+    assert_eq!(seen.store_errors + seen.save_errors, 0);
+}
