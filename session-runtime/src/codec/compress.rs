@@ -19,7 +19,7 @@
 //! ```
 
 use std::cell::RefCell;
-use std::io::{self, Read};
+use std::io;
 
 use super::OpenError;
 
@@ -56,49 +56,45 @@ pub fn compress(body: &[u8], level: i32) -> io::Result<Option<Vec<u8>>> {
 /// Decompresses exactly one zstd frame into at most `max` bytes.
 ///
 /// A frame that declares a larger content size fails with [`OpenError::TooLarge`] before any
-/// output buffer is allocated; a frame without a declared size is streamed into at most
-/// `max + 1` bytes. Anything that is not exactly one well-formed frame fails with
-/// [`OpenError::Decompress`].
+/// output buffer is allocated. A frame without a declared size is decompressed in one pass
+/// into a buffer of `max` bytes (one-pass decompression needs no window buffer besides the
+/// output) and fails with [`OpenError::TooLarge`] as soon as the output would pass it.
+/// Anything that is not exactly one well-formed frame fails with [`OpenError::Decompress`].
 pub fn decompress(frame: &[u8], max: usize) -> Result<Vec<u8>, OpenError> {
-    let size = zstd::zstd_safe::get_frame_content_size(frame).map_err(|_| OpenError::Decompress)?;
+    let declared =
+        zstd::zstd_safe::get_frame_content_size(frame).map_err(|_| OpenError::Decompress)?;
     match zstd::zstd_safe::find_frame_compressed_size(frame) {
         Ok(len) if len == frame.len() => {}
         _ => return Err(OpenError::Decompress),
     }
-    match size {
-        Some(size) => {
-            if size > max as u64 {
-                return Err(OpenError::TooLarge);
-            }
-            let size = size as usize;
-            let out = DECOMPRESSOR.with(|cell| -> Result<Vec<u8>, OpenError> {
-                let mut slot = cell.try_borrow_mut().map_err(|_| OpenError::Decompress)?;
-                if slot.is_none() {
-                    *slot =
-                        Some(zstd::bulk::Decompressor::new().map_err(|_| OpenError::Decompress)?);
-                }
-                let decompressor = slot.as_mut().expect("just set");
-                decompressor
-                    .decompress(frame, size)
-                    .map_err(|_| OpenError::Decompress)
-            })?;
-            if out.len() != size {
-                return Err(OpenError::Decompress);
-            }
-            Ok(out)
+    let capacity = match declared {
+        Some(size) if size > max as u64 => return Err(OpenError::TooLarge),
+        Some(size) => size as usize,
+        None => max,
+    };
+    let out = DECOMPRESSOR.with(|cell| -> Result<Vec<u8>, OpenError> {
+        let mut slot = cell.try_borrow_mut().map_err(|_| OpenError::Decompress)?;
+        if slot.is_none() {
+            *slot = Some(zstd::bulk::Decompressor::new().map_err(|_| OpenError::Decompress)?);
         }
-        None => {
-            let decoder = zstd::stream::read::Decoder::with_buffer(frame)
-                .map_err(|_| OpenError::Decompress)?;
-            let mut out = Vec::new();
-            decoder
-                .take(max as u64 + 1)
-                .read_to_end(&mut out)
-                .map_err(|_| OpenError::Decompress)?;
-            if out.len() > max {
-                return Err(OpenError::TooLarge);
-            }
-            Ok(out)
-        }
+        let decompressor = slot.as_mut().expect("just set");
+        decompressor
+            .decompress(frame, capacity)
+            .map_err(|e| too_small_or_invalid(&e))
+    })?;
+    if declared.is_some_and(|size| size != out.len() as u64) {
+        return Err(OpenError::Decompress);
+    }
+    Ok(out)
+}
+
+/// zstd reports an output past the buffer as "Destination buffer is too small".
+fn too_small_or_invalid(error: &io::Error) -> OpenError {
+    let code = zstd::zstd_safe::zstd_sys::ZSTD_ErrorCode::ZSTD_error_dstSize_tooSmall as usize;
+    let name = zstd::zstd_safe::get_error_name(code.wrapping_neg());
+    if error.to_string() == name {
+        OpenError::TooLarge
+    } else {
+        OpenError::Decompress
     }
 }
