@@ -48,30 +48,17 @@ async fn show(auth: Session<Auth>, cart: Session<Cart>) -> Json<serde_json::Valu
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .init();
-    let mut auth = Auth::layer().from_env()?;
-    if std::env::var_os("SESSION_SECRET").is_none() {
-        eprintln!("warning: SESSION_SECRET is not set; using an ephemeral key");
-        auth = auth.ephemeral_secret();
-    }
+    let auth = Auth::layer()
+        .from_env()?
+        .or_ephemeral_secret()
+        .build()
+        .await?;
+    let cart = Cart::layer().from_env_prefixed("CART")?.build().await?;
     let app = Router::new()
         .route("/login/{user}", get(login))
         .route("/cart/{item}", axum::routing::post(add))
         .route("/cart", get(show))
-        .layer(auth.build().await?)
-        .layer(Cart::layer().from_env_prefixed("CART")?.build().await?);
-    let port: u16 = match std::env::var("PORT") {
-        Ok(p) => p
-            .parse()
-            .map_err(|_| format!("PORT=`{p}` is not a port number"))?,
-        Err(_) => 3000,
-    };
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
-    eprintln!("listening on http://{}/cart", listener.local_addr()?);
-    axum::serve(listener, app).await?;
-    Ok(())
+        .layer(auth)
+        .layer(cart);
+    examples::serve(app, "/cart").await
 }

@@ -26,32 +26,12 @@ async fn count(mut visit: Session<Visit>) -> String {
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .init();
-
-    let mut builder = Visit::layer().from_env()?;
-    if std::env::var_os("SESSION_SECRET").is_none() {
-        eprintln!(
-            "warning: SESSION_SECRET is not set; using an ephemeral key, so sessions will not \
-             survive a restart (set SESSION_SECRET to 32+ random bytes, e.g. `openssl rand -base64 48`)"
-        );
-        builder = builder.ephemeral_secret();
-    }
-    let app = Router::new()
-        .route("/counter", get(count))
-        .layer(builder.build().await?);
-
-    let port: u16 = match std::env::var("PORT") {
-        Ok(p) => p
-            .parse()
-            .map_err(|_| format!("PORT=`{p}` is not a port number"))?,
-        Err(_) => 3000,
-    };
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
-    eprintln!("listening on http://{}/counter", listener.local_addr()?);
-    axum::serve(listener, app).await?;
-    Ok(())
+    // Without SESSION_SECRET: an ephemeral key, with a warning (sessions die with the process).
+    let sessions = Visit::layer()
+        .from_env()?
+        .or_ephemeral_secret()
+        .build()
+        .await?;
+    let app = Router::new().route("/counter", get(count)).layer(sessions);
+    examples::serve(app, "/counter").await
 }

@@ -85,30 +85,17 @@ fn escape(text: &str) -> String {
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .init();
-    let mut auth = Auth::layer().from_env()?;
-    if std::env::var_os("SESSION_SECRET").is_none() {
-        // Only the cookie store needs a secret; with it, sessions would not survive a restart.
-        auth = auth.ephemeral_secret();
-    }
+    // A secret is needed only if SESSION_STORE=cookie moves the session into the cookie.
+    let auth = Auth::layer()
+        .from_env()?
+        .or_ephemeral_secret()
+        .build()
+        .await?;
     let app = Router::new()
         .route("/", get(home))
         .route("/login", axum::routing::post(login))
         .route("/private", get(private))
         .route("/logout", get(logout))
-        .layer(auth.build().await?);
-    let port: u16 = match std::env::var("PORT") {
-        Ok(p) => p
-            .parse()
-            .map_err(|_| format!("PORT=`{p}` is not a port number"))?,
-        Err(_) => 3000,
-    };
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
-    eprintln!("listening on http://{}/", listener.local_addr()?);
-    axum::serve(listener, app).await?;
-    Ok(())
+        .layer(auth);
+    examples::serve(app, "/").await
 }

@@ -156,6 +156,22 @@ impl<T: SessionSchema> SessionLayerBuilder<T> {
         self.secret(bytes)
     }
 
+    /// Like [`ephemeral_secret`](Self::ephemeral_secret), but only when no secret was given,
+    /// and with a warning in the log: for examples and local development, where
+    /// `SESSION_SECRET` may be unset.
+    pub fn or_ephemeral_secret(self) -> Self {
+        if !self.secrets.is_empty() {
+            return self;
+        }
+        tracing::warn!(
+            session = self.settings.type_name,
+            "{} is not set: using an ephemeral key, so sessions will not survive a restart \
+             (set it to 32+ random bytes, e.g. `openssl rand -base64 48`)",
+            self.secret_variable
+        );
+        self.ephemeral_secret()
+    }
+
     /// Reads overrides from `SESSION_*` environment variables: see
     /// [`from_env_prefixed`](Self::from_env_prefixed).
     pub fn from_env(self) -> Result<Self, ConfigError> {
