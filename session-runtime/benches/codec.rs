@@ -8,7 +8,8 @@ use std::time::Duration;
 use chacha20::cipher::{KeyIvInit, StreamCipher};
 use chacha20poly1305::aead::{AeadInPlace, KeyInit};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
-use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use criterion::measurement::{Measurement, ValueFormatter, WallTime};
+use criterion::{BenchmarkId, Criterion, Throughput};
 use session_runtime::EncryptionMode;
 use session_runtime::codec::{Codec, CodecOptions, KeyRing, Timestamps, modern};
 
@@ -69,7 +70,7 @@ fn mode_name(mode: EncryptionMode, level: i32) -> String {
     }
 }
 
-fn bench_codec(c: &mut Criterion) {
+fn bench_codec<M: Measurement>(c: &mut Criterion<M>) {
     let configs = [
         (EncryptionMode::Modern, 0),
         (EncryptionMode::None, 0),
@@ -118,7 +119,7 @@ fn bench_codec(c: &mut Criterion) {
 
 /// XChaCha20-Poly1305 encryption in place, ours (HChaCha20 + ring) against the
 /// `chacha20poly1305` crate, same key, nonce and associated data.
-fn bench_aead(c: &mut Criterion) {
+fn bench_aead<M: Measurement>(c: &mut Criterion<M>) {
     let key = [0x42u8; 32];
     let nonce = [0x24u8; 24];
     let aad = b"\x01\x00\x01\x02\x03session";
@@ -180,7 +181,7 @@ impl FastKeyErasure {
 }
 
 /// 24 nonce bytes from each candidate source.
-fn bench_nonce(c: &mut Criterion) {
+fn bench_nonce<M: Measurement>(c: &mut Criterion<M>) {
     let mut group = c.benchmark_group("nonce-24B");
     group.bench_function("getrandom::fill", |b| {
         b.iter(|| {
@@ -219,11 +220,105 @@ fn bench_nonce(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group! {
-    name = benches;
-    config = Criterion::default()
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(3));
-    targets = bench_nonce, bench_aead, bench_codec
+/// The calling thread's CPU time (`CLOCK_THREAD_CPUTIME_ID`), in nanoseconds.
+///
+/// On a machine shared with other work, wall time counts the time the benchmark thread
+/// waits for a core; CPU time does not. Chosen with `CODEC_BENCH_CLOCK=thread-cpu`.
+#[cfg(unix)]
+struct ThreadCpuTime;
+
+#[cfg(unix)]
+fn thread_cpu_ns() -> u64 {
+    let t = rustix::time::clock_gettime(rustix::time::ClockId::ThreadCPUTime);
+    t.tv_sec as u64 * 1_000_000_000 + t.tv_nsec as u64
 }
-criterion_main!(benches);
+
+#[cfg(unix)]
+impl Measurement for ThreadCpuTime {
+    type Intermediate = u64;
+    type Value = u64;
+
+    fn start(&self) -> u64 {
+        thread_cpu_ns()
+    }
+    fn end(&self, start: u64) -> u64 {
+        thread_cpu_ns().saturating_sub(start)
+    }
+    fn add(&self, a: &u64, b: &u64) -> u64 {
+        a + b
+    }
+    fn zero(&self) -> u64 {
+        0
+    }
+    fn to_f64(&self, value: &u64) -> f64 {
+        *value as f64
+    }
+    fn formatter(&self) -> &dyn ValueFormatter {
+        &Nanoseconds
+    }
+}
+
+/// Formats nanosecond values as ns, µs or ms, and byte throughput as MiB/s.
+struct Nanoseconds;
+
+impl ValueFormatter for Nanoseconds {
+    fn scale_values(&self, typical: f64, values: &mut [f64]) -> &'static str {
+        let (divisor, unit) = if typical < 1e3 {
+            (1.0, "ns")
+        } else if typical < 1e6 {
+            (1e3, "µs")
+        } else {
+            (1e6, "ms")
+        };
+        values.iter_mut().for_each(|v| *v /= divisor);
+        unit
+    }
+
+    fn scale_throughputs(
+        &self,
+        _typical: f64,
+        throughput: &Throughput,
+        values: &mut [f64],
+    ) -> &'static str {
+        match *throughput {
+            Throughput::Bytes(bytes) | Throughput::BytesDecimal(bytes) => {
+                values
+                    .iter_mut()
+                    .for_each(|v| *v = bytes as f64 * 1e9 / *v / (1024.0 * 1024.0));
+                "MiB/s"
+            }
+            Throughput::Elements(n) => {
+                values.iter_mut().for_each(|v| *v = n as f64 * 1e9 / *v);
+                "elem/s"
+            }
+        }
+    }
+
+    fn scale_for_machines(&self, _values: &mut [f64]) -> &'static str {
+        "ns"
+    }
+}
+
+fn run<M: Measurement>(mut c: Criterion<M>) {
+    bench_nonce(&mut c);
+    bench_aead(&mut c);
+    bench_codec(&mut c);
+    c.final_summary();
+}
+
+fn main() {
+    let thread_cpu = std::env::var("CODEC_BENCH_CLOCK").is_ok_and(|v| v == "thread-cpu");
+    let base = |c: Criterion<WallTime>| {
+        c.warm_up_time(Duration::from_secs(1))
+            .measurement_time(Duration::from_secs(3))
+            .configure_from_args()
+    };
+    #[cfg(unix)]
+    if thread_cpu {
+        run(base(Criterion::default()).with_measurement(ThreadCpuTime));
+        return;
+    }
+    #[cfg(not(unix))]
+    let _ = thread_cpu;
+    run(base(Criterion::default()));
+}
