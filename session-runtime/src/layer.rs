@@ -7,7 +7,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use http::header::SET_COOKIE;
+use http::header::{CACHE_CONTROL, HeaderMap, HeaderValue, SET_COOKIE, VARY};
 use http::{Request, Response};
 use tower_layer::Layer;
 use tower_service::Service;
@@ -148,12 +148,7 @@ where
                      spawned task?); its changes are not saved"
                 ),
                 SlotState::Returned(loaded) => match slot.engine.save(loaded).await {
-                    Ok(cookies) => {
-                        let headers = response.headers_mut();
-                        for cookie in cookies {
-                            headers.append(SET_COOKIE, cookie);
-                        }
-                    }
+                    Ok(cookies) => mark_response(response.headers_mut(), cookies),
                     Err(error) => {
                         tracing::error!(
                             session = slot.engine.settings.type_name,
@@ -171,5 +166,26 @@ where
             }
             Ok(response)
         })
+    }
+}
+
+/// Adds the session's cookies to a response that read the session, and keeps caches honest:
+/// the response varies with the `Cookie` header, and one that sets a cookie is for this client
+/// only (a shared cache must not hand one user's session cookie to another).
+fn mark_response(headers: &mut HeaderMap, cookies: Vec<HeaderValue>) {
+    let varies = headers.get_all(VARY).iter().any(|v| {
+        v.to_str().is_ok_and(|v| {
+            v.split(',')
+                .any(|name| name.trim() == "*" || name.trim().eq_ignore_ascii_case("cookie"))
+        })
+    });
+    if !varies {
+        headers.append(VARY, HeaderValue::from_static("cookie"));
+    }
+    if !cookies.is_empty() && !headers.contains_key(CACHE_CONTROL) {
+        headers.insert(CACHE_CONTROL, HeaderValue::from_static("private"));
+    }
+    for cookie in cookies {
+        headers.append(SET_COOKIE, cookie);
     }
 }

@@ -83,6 +83,8 @@ async fn counts_with_one_cookie_jar() {
         assert!(line.contains(attribute), "{attribute} missing in {line}");
     }
     assert!(!line.contains("Secure"), "{line}");
+    assert_eq!(first.headers["cache-control"], "private");
+    assert_eq!(first.headers["vary"], "cookie");
     assert!(
         !cookie.contains("counter"),
         "the value shows the JSON: {cookie}"
@@ -111,6 +113,7 @@ async fn routes_that_do_not_extract_do_not_touch_the_cookie() {
     let reply = request(&app, "/plain", Some("myapp=garbage")).await;
     assert_eq!(reply.body, "no session here");
     assert!(reply.set_cookies.is_empty());
+    assert!(!reply.headers.contains_key("vary"));
     // The same garbage on a route that extracts is refused, and deleted.
     let reply = request(&app, "/peek", Some("myapp=garbage")).await;
     assert_eq!(reply.body, "counter=0 new=true");
