@@ -1,7 +1,8 @@
 //! A private `redis-server` for tests, and a proxy that counts round trips.
 //!
 //! Each [`RedisServer`] runs its own `redis-server` on a free loopback port with persistence off
-//! and its working directory in a fresh temporary directory; it never touches a Redis on 6379.
+//! (or, from [`RedisServer::start_durable`], an append-only file fsynced on every write) and its
+//! working directory in a fresh temporary directory; it never touches a Redis on 6379.
 //! The binary is `$REDIS_SERVER` if set, else `redis-server` on the `PATH`.
 
 #![allow(dead_code)]
@@ -19,11 +20,23 @@ pub struct RedisServer {
     port: u16,
     dir: PathBuf,
     child: Option<Child>,
+    durable: bool,
 }
 
 impl RedisServer {
     /// Starts a server on a free loopback port and waits until it answers PING.
     pub fn start() -> RedisServer {
+        RedisServer::start_with(false)
+    }
+
+    /// Starts a server that appends every write to an append-only file and fsyncs it before
+    /// replying (`--appendonly yes --appendfsync always`): whatever it acknowledged survives a
+    /// `kill -9` ([`stop`](Self::stop)), and [`restart`](Self::restart) reloads it.
+    pub fn start_durable() -> RedisServer {
+        RedisServer::start_with(true)
+    }
+
+    fn start_with(durable: bool) -> RedisServer {
         let port = free_port();
         let nanos = SystemTime::now()
             .duration_since(UNIX_EPOCH)
@@ -37,6 +50,7 @@ impl RedisServer {
             port,
             dir,
             child: None,
+            durable,
         };
         server.restart();
         server
@@ -52,7 +66,7 @@ impl RedisServer {
         self.port
     }
 
-    /// Kills the server (its data is lost: persistence is off).
+    /// Kills the server with SIGKILL (its data is lost unless it was started durable).
     pub fn stop(&mut self) {
         if let Some(mut child) = self.child.take() {
             let _ = child.kill();
@@ -60,8 +74,9 @@ impl RedisServer {
         }
     }
 
-    /// Starts the server again on the same port (stopping it first if running) and waits until
-    /// it answers PING.
+    /// Starts the server again on the same port and directory (stopping it first if running)
+    /// and waits until it answers PING; a durable server has reloaded its append-only file by
+    /// then.
     pub fn restart(&mut self) {
         self.stop();
         let binary = std::env::var("REDIS_SERVER").unwrap_or_else(|_| "redis-server".into());
@@ -69,7 +84,12 @@ impl RedisServer {
         let child = Command::new(&binary)
             .arg("--port")
             .arg(self.port.to_string())
-            .args(["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .args(["--bind", "127.0.0.1", "--save", ""])
+            .args(if self.durable {
+                ["--appendonly", "yes", "--appendfsync", "always"].as_slice()
+            } else {
+                ["--appendonly", "no"].as_slice()
+            })
             .args(["--daemonize", "no", "--databases", "1"])
             .arg("--dir")
             .arg(&self.dir)
