@@ -94,6 +94,12 @@ struct ClientLog {
     failures: Vec<String>,
 }
 
+/// Writes a line to stderr directly: the test harness hides println! output of a passing test,
+/// and these counts belong in the log.
+fn report(line: &str) {
+    let _ = std::io::stderr().write_all(format!("{line}\n").as_bytes());
+}
+
 async fn serve(app: Router) -> (String, tokio::task::JoinHandle<()>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -323,11 +329,11 @@ async fn redis_killed_mid_run_loses_no_acknowledged_write() {
     let unavailable = counters.unavailable.load(Ordering::SeqCst);
     let during = counters.during_outage.load(Ordering::SeqCst);
     let during_503 = counters.during_outage_503.load(Ordering::SeqCst);
-    println!(
+    report(&format!(
         "redis kill -9 with {CLIENTS} clients: {requests} requests, {acknowledged} acknowledged, \
          {unavailable} answered 503; {during} sent and answered during the outage, {during_503} \
          of them 503"
-    );
+    ));
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     assert!(
         lost.is_empty(),
@@ -497,7 +503,9 @@ async fn files_store_on_a_full_disk_answers_503_and_keeps_every_session() {
 
     let filler = dir.join("filler");
     let (file, filled) = fill(&filler);
-    println!("full disk: {filled} bytes of filler next to 20 sessions");
+    report(&format!(
+        "full disk: {filled} bytes of filler next to 20 sessions"
+    ));
 
     let mut refused = 0;
     for (n, cookie) in cookies.iter().enumerate() {
@@ -521,7 +529,7 @@ async fn files_store_on_a_full_disk_answers_503_and_keeps_every_session() {
         assert!(reply.cookie("notes").is_none());
         refused += 1;
     }
-    println!("full disk: {refused} writes answered 503");
+    report(&format!("full disk: {refused} writes answered 503"));
     check_files(&dir, &filler, &expected);
 
     // Space again: writes succeed.
