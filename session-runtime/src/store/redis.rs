@@ -1,4 +1,4 @@
-//! A Redis store: sessions shared by every process that reaches the same Redis.
+//! A Redis store: sessions shared by every process that reaches the same Redis or Redis Cluster.
 //!
 //! # Layout
 //!
@@ -23,6 +23,32 @@
 //! that writes the changed fields and the new expiry only if the record still exists and has not
 //! expired, so a destroyed session is never brought back; `delete` is `DEL`.
 //!
+//! # Redis Cluster
+//!
+//! Give [`RedisStore::connect`] a comma-separated list of node URLs (or call
+//! [`RedisStore::connect_cluster`]) to use a Redis Cluster instead of one server:
+//!
+//! ```text
+//! REDIS_URL=redis://10.0.0.1:7000,redis://10.0.0.2:7000,redis://10.0.0.3:7000
+//! ```
+//!
+//! The nodes listed are only where the store starts: it reads the slot map from the first one
+//! that answers and then talks to every master directly. Listing a few nodes lets the store start
+//! while one of them is down. Empty entries are ignored, so a single URL followed by a comma
+//! (`redis://10.0.0.1:7000,`) selects the cluster client with one starting node. Cluster nodes
+//! have only database 0: a URL naming another database is refused.
+//!
+//! Since each operation touches one key, each one goes to the master of that key's slot, the
+//! `create` transaction and the `update` script included; no hash tags are needed. When a master
+//! fails, the store follows the cluster: it refreshes the slot map and reaches the replica that
+//! took over, with no reconnection by the application. While the slot has no master (between the
+//! failure and the promotion, about the cluster's `cluster-node-timeout` plus an election), calls
+//! for the sessions on that master fail with a [`StoreError`] within the operation timeout (with
+//! the default `cluster-require-full-coverage yes`, Redis refuses every slot during that time).
+//! Loads may be answered sooner by the replica itself, from its copy of the failed master's data.
+//! Replication is asynchronous, so a write acknowledged just before a master dies may be lost
+//! with it, as with any Redis replica.
+//!
 //! # Failures
 //!
 //! The connection reconnects by itself after Redis restarts or the network drops. While Redis is
@@ -32,8 +58,13 @@
 use std::fmt;
 use std::time::Duration;
 
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use redis::{Client, RedisError, Script, Value};
+use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
+use redis::cluster::ClusterClientBuilder;
+use redis::cluster_async::ClusterConnection;
+use redis::{
+    Client, Cmd, ConnectionInfo, IntoConnectionInfo, Pipeline, RedisError, RedisFuture, Script,
+    Value,
+};
 
 use super::{BoxFuture, Record, SessionStore, StoreError, Update, Updated};
 use crate::id::StoreKey;
@@ -148,13 +179,15 @@ impl RedisOptions {
 
 /// Sessions in Redis, one hash per session (see the [module docs](self) for the layout).
 ///
-/// The store is a cheap handle over one multiplexed connection that reconnects by itself:
-/// clones share it. It needs a tokio runtime.
+/// The store is a cheap handle over one multiplexed connection that reconnects by itself (or,
+/// for a Redis Cluster, one per master, following the slot map): clones share it. It needs a
+/// tokio runtime.
 ///
 /// ```no_run
 /// use session_runtime::store::RedisStore;
 ///
 /// # async fn run() -> Result<(), session_runtime::store::StoreError> {
+/// // One server, or a comma-separated list of Redis Cluster nodes.
 /// let url = std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379/".into());
 /// let store = RedisStore::connect(&url).await?;
 /// # Ok(())
@@ -162,16 +195,62 @@ impl RedisOptions {
 /// ```
 #[derive(Clone)]
 pub struct RedisStore {
-    conn: ConnectionManager,
+    conn: Connection,
     update_script: Script,
     operation_timeout: Duration,
     addr: String,
 }
 
+/// The connection behind a store: one server, or a cluster. Both speak [`ConnectionLike`], so
+/// every store operation is written once.
+#[derive(Clone)]
+enum Connection {
+    Single(ConnectionManager),
+    Cluster(ClusterConnection),
+}
+
+impl Connection {
+    fn kind(&self) -> &'static str {
+        match self {
+            Connection::Single(_) => "Redis",
+            Connection::Cluster(_) => "Redis Cluster",
+        }
+    }
+}
+
+impl ConnectionLike for Connection {
+    fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
+        match self {
+            Connection::Single(conn) => conn.req_packed_command(cmd),
+            Connection::Cluster(conn) => conn.req_packed_command(cmd),
+        }
+    }
+
+    fn req_packed_commands<'a>(
+        &'a mut self,
+        pipeline: &'a Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> RedisFuture<'a, Vec<Value>> {
+        match self {
+            Connection::Single(conn) => conn.req_packed_commands(pipeline, offset, count),
+            Connection::Cluster(conn) => conn.req_packed_commands(pipeline, offset, count),
+        }
+    }
+
+    fn get_db(&self) -> i64 {
+        match self {
+            Connection::Single(conn) => conn.get_db(),
+            Connection::Cluster(conn) => conn.get_db(),
+        }
+    }
+}
+
 impl fmt::Debug for RedisStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // The address only: the URL may carry a password.
+        // The addresses only: the URLs may carry a password.
         f.debug_struct("RedisStore")
+            .field("kind", &self.conn.kind())
             .field("addr", &self.addr)
             .field("operation_timeout", &self.operation_timeout)
             .finish()
@@ -179,11 +258,12 @@ impl fmt::Debug for RedisStore {
 }
 
 impl RedisStore {
-    /// Connects to the Redis at `url` (`redis://[user:password@]host[:port][/db]`, or
-    /// `rediss://` for TLS when the `redis` crate is built with TLS support) with the default
-    /// [`RedisOptions`].
+    /// Connects with the default [`RedisOptions`] to the Redis at `url`
+    /// (`redis://[user:password@]host[:port][/db]`, or `rediss://` for TLS when the `redis` crate
+    /// is built with TLS support), or, when `url` is a comma-separated list of such URLs, to the
+    /// Redis Cluster those nodes belong to (see [`connect_cluster`](Self::connect_cluster)).
     ///
-    /// Fails when the URL is malformed or Redis cannot be reached within the operation timeout,
+    /// Fails when a URL is malformed or Redis cannot be reached within the operation timeout,
     /// so a misconfigured app stops at startup rather than at its first request.
     ///
     /// ```no_run
@@ -191,6 +271,9 @@ impl RedisStore {
     ///
     /// # async fn run() -> Result<(), session_runtime::store::StoreError> {
     /// let store = RedisStore::connect("redis://127.0.0.1:6379/").await?;
+    /// let cluster =
+    ///     RedisStore::connect("redis://127.0.0.1:7000,redis://127.0.0.1:7001,redis://127.0.0.1:7002")
+    ///         .await?;
     /// # Ok(())
     /// # }
     /// ```
@@ -198,7 +281,8 @@ impl RedisStore {
         RedisStore::connect_with(url, RedisOptions::default()).await
     }
 
-    /// Connects to the Redis at `url` with the given timeouts.
+    /// Connects to the Redis at `url`, or to the Redis Cluster of a comma-separated list of node
+    /// URLs, with the given timeouts.
     ///
     /// ```no_run
     /// use std::time::Duration;
@@ -212,6 +296,10 @@ impl RedisStore {
     /// # }
     /// ```
     pub async fn connect_with(url: &str, options: RedisOptions) -> Result<RedisStore, StoreError> {
+        if url.contains(',') {
+            let urls: Vec<&str> = url.split(',').collect();
+            return RedisStore::connect_cluster_with(&urls, options).await;
+        }
         let client = Client::open(url).map_err(|e| {
             StoreError::with_source(
                 "invalid Redis URL: set REDIS_URL to a URL such as redis://127.0.0.1:6379/",
@@ -219,42 +307,162 @@ impl RedisStore {
             )
         })?;
         let addr = client.get_connection_info().addr().to_string();
-        let unreachable = |e: RedisError| {
-            StoreError::with_source(
-                format!(
-                    "cannot reach Redis at {addr}: start Redis there or set REDIS_URL to the \
-                     address of a running Redis"
-                ),
-                e,
-            )
-        };
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(options.connection_timeout))
             .set_response_timeout(Some(options.response_timeout))
             .set_number_of_retries(2)
             .set_min_delay(Duration::from_millis(50))
             .set_max_delay(Duration::from_millis(500));
+        let conn = ConnectionManager::new_with_config(client, config);
+        RedisStore::finish_connect(
+            "Redis",
+            addr,
+            async { conn.await.map(Connection::Single) },
+            options,
+        )
+        .await
+    }
+
+    /// Connects to the Redis Cluster that the nodes at `urls` belong to, with the default
+    /// [`RedisOptions`].
+    ///
+    /// The store reads the slot map from the first node that answers and then follows the
+    /// cluster by itself: redirections, new masters after a failover, nodes coming back. Each
+    /// URL is `redis://[user:password@]host[:port]` (or `rediss://`); all must carry the same
+    /// credentials and none may name a database other than 0.
+    ///
+    /// Fails when `urls` is empty, a URL is malformed, or no node answers with the slot map
+    /// within the operation timeout (a Redis without cluster mode is refused here too).
+    ///
+    /// ```no_run
+    /// use session_runtime::store::RedisStore;
+    ///
+    /// # async fn run() -> Result<(), session_runtime::store::StoreError> {
+    /// let store = RedisStore::connect_cluster(&[
+    ///     "redis://127.0.0.1:7000",
+    ///     "redis://127.0.0.1:7001",
+    ///     "redis://127.0.0.1:7002",
+    /// ])
+    /// .await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn connect_cluster(urls: &[&str]) -> Result<RedisStore, StoreError> {
+        RedisStore::connect_cluster_with(urls, RedisOptions::default()).await
+    }
+
+    /// Connects to the Redis Cluster that the nodes at `urls` belong to, with the given
+    /// timeouts: the connection and response timeouts apply to each node, the operation timeout
+    /// to a whole store call (redirections and retries during a failover included).
+    ///
+    /// ```no_run
+    /// use std::time::Duration;
+    /// use session_runtime::store::RedisStore;
+    /// use session_runtime::store::redis::RedisOptions;
+    ///
+    /// # async fn run() -> Result<(), session_runtime::store::StoreError> {
+    /// let options = RedisOptions::default().operation_timeout(Duration::from_secs(1));
+    /// let store =
+    ///     RedisStore::connect_cluster_with(&["redis://127.0.0.1:7000", "redis://127.0.0.1:7001"], options)
+    ///         .await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn connect_cluster_with(
+        urls: &[&str],
+        options: RedisOptions,
+    ) -> Result<RedisStore, StoreError> {
+        const HINT: &str = "set REDIS_URL to a comma-separated list of Redis Cluster node URLs \
+                            such as redis://127.0.0.1:7000,redis://127.0.0.1:7001";
+        let mut nodes: Vec<ConnectionInfo> = Vec::with_capacity(urls.len());
+        for url in urls
+            .iter()
+            .map(|url| url.trim())
+            .filter(|url| !url.is_empty())
+        {
+            let info = url.into_connection_info().map_err(|e| {
+                StoreError::with_source(format!("invalid Redis Cluster node URL: {HINT}"), e)
+            })?;
+            if info.redis_settings().db() != 0 {
+                return Err(StoreError::new(format!(
+                    "invalid Redis Cluster node URL for {}: a cluster has only database 0, so \
+                     the URL must not name another; {HINT}",
+                    info.addr()
+                )));
+            }
+            nodes.push(info);
+        }
+        if nodes.is_empty() {
+            return Err(StoreError::new(format!(
+                "no Redis Cluster node URL given: {HINT}"
+            )));
+        }
+        let addr = nodes
+            .iter()
+            .map(|node| node.addr().to_string())
+            .collect::<Vec<_>>()
+            .join(",");
+        // Each attempt is bounded by the connection and response timeouts, and a whole request
+        // (redirections, reconnections and the retries of a failover included) by the operation
+        // timeout; `run` bounds it again from outside.
+        let client = ClusterClientBuilder::new(nodes)
+            .connection_timeout(options.connection_timeout)
+            .response_timeout(options.response_timeout)
+            .overall_response_timeout(Some(options.operation_timeout))
+            .retries(6)
+            .min_retry_wait(50)
+            .max_retry_wait(500)
+            .build()
+            .map_err(|e| {
+                StoreError::with_source(format!("invalid Redis Cluster node URLs: {HINT}"), e)
+            })?;
+        RedisStore::finish_connect(
+            "Redis Cluster",
+            addr,
+            async { client.get_async_connection().await.map(Connection::Cluster) },
+            options,
+        )
+        .await
+    }
+
+    /// Opens the connection and loads the update script, both within the operation timeout.
+    async fn finish_connect(
+        kind: &str,
+        addr: String,
+        connect: impl Future<Output = Result<Connection, RedisError>>,
+        options: RedisOptions,
+    ) -> Result<RedisStore, StoreError> {
         let deadline = options.operation_timeout;
         let timed_out = || {
             StoreError::new(format!(
-                "cannot reach Redis at {addr}: no answer within {deadline:?}; start Redis there \
-                 or set REDIS_URL to the address of a running Redis"
+                "cannot reach {kind} at {addr}: no answer within {deadline:?}; start {kind} \
+                 there or set REDIS_URL to the address of a running {kind}"
             ))
         };
-        let mut conn =
-            tokio::time::timeout(deadline, ConnectionManager::new_with_config(client, config))
-                .await
-                .map_err(|_| timed_out())?
-                .map_err(unreachable)?;
+        let mut conn = tokio::time::timeout(deadline, connect)
+            .await
+            .map_err(|_| timed_out())?
+            .map_err(|e| {
+                StoreError::with_source(
+                    format!(
+                        "cannot reach {kind} at {addr}: start {kind} there or set REDIS_URL to \
+                         the address of a running {kind}"
+                    ),
+                    e,
+                )
+            })?;
         let update_script = Script::new(UPDATE_SCRIPT);
-        // Loaded now so that the first update is a single EVALSHA.
+        // Loaded now so that the first update is a single EVALSHA (on a cluster, into every
+        // master; a master that lacks it later, such as a promoted replica, gets it on first
+        // use).
         tokio::time::timeout(deadline, update_script.load_async(&mut conn))
             .await
             .map_err(|_| timed_out())?
             .map_err(|e| {
                 StoreError::with_source(
                     format!(
-                        "Redis at {addr} refused the update script (Lua scripting must be enabled)"
+                        "{kind} at {addr} refused the update script (Lua scripting must be \
+                         enabled)"
                     ),
                     e,
                 )
@@ -274,14 +482,15 @@ impl RedisStore {
         op: &str,
         fut: impl Future<Output = Result<T, RedisError>>,
     ) -> Result<T, StoreError> {
+        let kind = self.conn.kind();
         match tokio::time::timeout(self.operation_timeout, fut).await {
             Ok(Ok(value)) => Ok(value),
             Ok(Err(e)) => Err(StoreError::with_source(
-                format!("Redis session {op} failed (Redis at {})", self.addr),
+                format!("Redis session {op} failed ({kind} at {})", self.addr),
                 e,
             )),
             Err(_) => Err(StoreError::new(format!(
-                "Redis session {op} timed out after {:?} (Redis at {} unreachable or too slow)",
+                "Redis session {op} timed out after {:?} ({kind} at {} unreachable or too slow)",
                 self.operation_timeout, self.addr
             ))),
         }
