@@ -215,13 +215,16 @@ pub enum Store {
     Memory,
     Files,
     Redis,
+    Postgres,
+    Memcached,
     /// A user type implementing `SessionStore + Default`.
     Custom(syn::Path),
 }
 
 impl Store {
     /// The built-in store names, as spelled in the attribute.
-    pub const NAMES: &'static [&'static str] = &["cookie", "memory", "files", "redis"];
+    pub const NAMES: &'static [&'static str] =
+        &["cookie", "memory", "files", "redis", "postgres", "memcached"];
 
     /// Whether the data lives on the server (everything but the cookie store).
     pub fn is_server_side(&self) -> bool {
@@ -235,6 +238,8 @@ impl Store {
             Store::Memory => "`store = \"memory\"`".to_owned(),
             Store::Files => "`store = \"files\"`".to_owned(),
             Store::Redis => "`store = \"redis\"`".to_owned(),
+            Store::Postgres => "`store = \"postgres\"`".to_owned(),
+            Store::Memcached => "`store = \"memcached\"`".to_owned(),
             Store::Custom(_) => "a custom store".to_owned(),
         }
     }
@@ -633,6 +638,8 @@ fn parse_store(cx: &Ctxt, s: &LitStr) -> Option<Store> {
         "memory" => return Some(Store::Memory),
         "files" => return Some(Store::Files),
         "redis" => return Some(Store::Redis),
+        "postgres" => return Some(Store::Postgres),
+        "memcached" => return Some(Store::Memcached),
         _ => {}
     }
     if text.contains("::") {

@@ -250,6 +250,8 @@ fn attributes(input: &Input<'_>) -> TokenStream {
             Store::Memory => quote!(#private::StoreChoice::Memory),
             Store::Files => quote!(#private::StoreChoice::Files),
             Store::Redis => quote!(#private::StoreChoice::Redis),
+            Store::Postgres => quote!(#private::StoreChoice::Postgres),
+            Store::Memcached => quote!(#private::StoreChoice::Memcached),
             // Spanned on the string so a type that is missing, or lacks `SessionStore` or
             // `Default`, is reported there.
             Store::Custom(path) => {

@@ -59,6 +59,8 @@ pub struct SessionLayerBuilder<T> {
     memory_capacity: usize,
     session_dir: Option<std::path::PathBuf>,
     redis_url: Option<String>,
+    database_url: Option<String>,
+    memcached_url: Option<String>,
     _schema: PhantomData<fn() -> T>,
 }
 
@@ -107,6 +109,8 @@ impl<T: SessionSchema> SessionLayerBuilder<T> {
             memory_capacity: 100_000,
             session_dir: None,
             redis_url: None,
+            database_url: None,
+            memcached_url: None,
             _schema: PhantomData,
         }
     }
@@ -181,8 +185,9 @@ impl<T: SessionSchema> SessionLayerBuilder<T> {
     /// Reads overrides from environment variables named `{prefix}_...`:
     /// `_SECRET` (UTF-8, at least 32 bytes), `_SECRET_PREVIOUS` (retired secrets, whitespace
     /// separated), `_STORE`, `_ENCRYPTION_MODE`, `_COMPRESSION_LEVEL`, `_EXPIRE`,
-    /// `_MAX_LIFETIME`, `_COOKIE_NAME`, `_SECURE`, `_DOMAIN`, `_DIR` (files store) and
-    /// `_REDIS_URL` (falling back to `REDIS_URL`). Unset variables change nothing; a bad value is
+    /// `_MAX_LIFETIME`, `_COOKIE_NAME`, `_SECURE`, `_DOMAIN`, `_DIR` (files store), and
+    /// `_REDIS_URL`, `_DATABASE_URL`, `_MEMCACHED_URL` (each falling back to the unprefixed
+    /// `REDIS_URL`, `DATABASE_URL`, `MEMCACHED_URL`). Unset variables change nothing; a bad value is
     /// an error naming the variable.
     pub fn from_env_prefixed(mut self, prefix: &str) -> Result<Self, ConfigError> {
         let type_name = self.settings.type_name;
@@ -264,12 +269,16 @@ impl<T: SessionSchema> SessionLayerBuilder<T> {
         if let Some((_, value)) = var("DIR")? {
             self.session_dir = Some(value.into());
         }
-        match var("REDIS_URL")? {
-            Some((_, value)) => self.redis_url = Some(value),
-            None => {
-                if let Ok(value) = std::env::var("REDIS_URL") {
-                    self.redis_url = Some(value);
-                }
+        // Connection URLs: the prefixed variable, else the conventional unprefixed one.
+        for (suffix, slot) in [
+            ("REDIS_URL", &mut self.redis_url),
+            ("DATABASE_URL", &mut self.database_url),
+            ("MEMCACHED_URL", &mut self.memcached_url),
+        ] {
+            if let Some((_, value)) = var(suffix)? {
+                *slot = Some(value);
+            } else if let Ok(value) = std::env::var(suffix) {
+                *slot = Some(value);
             }
         }
         Ok(self)
@@ -298,6 +307,18 @@ impl<T: SessionSchema> SessionLayerBuilder<T> {
     /// The Redis server of the redis store (default `redis://127.0.0.1:6379`, or `REDIS_URL`).
     pub fn redis_url(mut self, url: impl Into<String>) -> Self {
         self.redis_url = Some(url.into());
+        self
+    }
+
+    /// The PostgreSQL server of the postgres store (a `postgres://` URL, or `DATABASE_URL`).
+    pub fn database_url(mut self, url: impl Into<String>) -> Self {
+        self.database_url = Some(url.into());
+        self
+    }
+
+    /// The memcached server of the memcached store (`memcache://host:port`, or `MEMCACHED_URL`).
+    pub fn memcached_url(mut self, url: impl Into<String>) -> Self {
+        self.memcached_url = Some(url.into());
         self
     }
 
@@ -445,6 +466,8 @@ impl<T: SessionSchema> SessionLayerBuilder<T> {
             (StoreChoice::Custom { factory, .. }, None) => Backend::Server(factory()),
             (StoreChoice::Files, None) => Backend::Server(self.files_store()?),
             (StoreChoice::Redis, None) => Backend::Server(self.redis_store().await?),
+            (StoreChoice::Postgres, None) => Backend::Server(self.postgres_store().await?),
+            (StoreChoice::Memcached, None) => Backend::Server(self.memcached_store().await?),
         };
         if self.settings.prefix.is_none() {
             self.settings.prefix = Some(format!("{}:", self.settings.cookie_name));
@@ -473,7 +496,7 @@ impl<T: SessionSchema> SessionLayerBuilder<T> {
             });
         };
         let store = FilesStore::new(dir, &self.settings.filename_template)
-            .map_err(|source| ConfigError::Store { type_name, source })?;
+            .map_err(|source| self.store_error(source))?;
         if tokio::runtime::Handle::try_current().is_ok() {
             store.spawn_sweeper(Duration::from_secs(self.settings.expire.clamp(1, 60)));
         }
@@ -488,22 +511,76 @@ impl<T: SessionSchema> SessionLayerBuilder<T> {
             .unwrap_or("redis://127.0.0.1:6379");
         let store = crate::store::RedisStore::connect(url)
             .await
-            .map_err(|source| ConfigError::Store {
-                type_name: self.settings.type_name,
-                source,
-            })?;
+            .map_err(|source| self.store_error(source))?;
         Ok(Arc::new(store))
     }
 
     #[cfg(not(feature = "redis"))]
     async fn redis_store(&self) -> Result<Arc<dyn SessionStore>, ConfigError> {
-        Err(ConfigError::Invalid {
+        Err(self.missing_feature("redis"))
+    }
+
+    #[cfg(feature = "postgres")]
+    async fn postgres_store(&self) -> Result<Arc<dyn SessionStore>, ConfigError> {
+        let Some(url) = self.database_url.as_deref() else {
+            return Err(self.missing_url("postgres", "DATABASE_URL", "database_url"));
+        };
+        let store = crate::store::PostgresStore::connect(url)
+            .await
+            .map_err(|source| self.store_error(source))?;
+        if tokio::runtime::Handle::try_current().is_ok() {
+            store.spawn_sweeper(Duration::from_secs(self.settings.expire.clamp(1, 60)));
+        }
+        Ok(Arc::new(store))
+    }
+
+    #[cfg(not(feature = "postgres"))]
+    async fn postgres_store(&self) -> Result<Arc<dyn SessionStore>, ConfigError> {
+        Err(self.missing_feature("postgres"))
+    }
+
+    #[cfg(feature = "memcached")]
+    async fn memcached_store(&self) -> Result<Arc<dyn SessionStore>, ConfigError> {
+        let url = self
+            .memcached_url
+            .as_deref()
+            .unwrap_or("memcache://127.0.0.1:11211");
+        let store = crate::store::MemcachedStore::connect(url)
+            .await
+            .map_err(|source| self.store_error(source))?;
+        Ok(Arc::new(store))
+    }
+
+    #[cfg(not(feature = "memcached"))]
+    async fn memcached_store(&self) -> Result<Arc<dyn SessionStore>, ConfigError> {
+        Err(self.missing_feature("memcached"))
+    }
+
+    fn store_error(&self, source: crate::store::StoreError) -> ConfigError {
+        ConfigError::Store {
             type_name: self.settings.type_name,
-            setting: "store = redis".into(),
-            message: "this build of session-runtime has no Redis support: enable its `redis` \
-                      feature"
-                .into(),
-        })
+            source,
+        }
+    }
+
+    #[allow(dead_code, reason = "unused when every store feature is enabled")]
+    fn missing_feature(&self, store: &str) -> ConfigError {
+        ConfigError::Invalid {
+            type_name: self.settings.type_name,
+            setting: format!("store = {store}"),
+            message: format!(
+                "this build of session-runtime has no {store} support: enable its `{store}` feature"
+            ),
+        }
+    }
+
+    #[allow(dead_code, reason = "unused when the postgres feature is disabled")]
+    fn missing_url(&self, store: &str, variable: &str, method: &str) -> ConfigError {
+        ConfigError::Invalid {
+            type_name: self.settings.type_name,
+            setting: format!("store = {store}"),
+            message: format!("no server configured: set {variable} or call `.{method}(...)`"),
+        }
     }
 
     fn codec(&self) -> Result<Codec, ConfigError> {

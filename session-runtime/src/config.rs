@@ -160,8 +160,12 @@ pub enum StoreChoice {
     Memory,
     /// One file per session in a directory.
     Files,
-    /// Redis.
+    /// Redis, one server or a cluster.
     Redis,
+    /// PostgreSQL (the `postgres` feature).
+    Postgres,
+    /// memcached (the `memcached` feature).
+    Memcached,
     /// A user type implementing [`SessionStore`], built by `Default`.
     Custom {
         /// The type's name, for messages.
@@ -187,6 +191,8 @@ impl StoreChoice {
             StoreChoice::Memory => "memory",
             StoreChoice::Files => "files",
             StoreChoice::Redis => "redis",
+            StoreChoice::Postgres => "postgres",
+            StoreChoice::Memcached => "memcached",
             StoreChoice::Custom { name, .. } => name,
         }
     }
@@ -207,10 +213,19 @@ impl FromStr for StoreChoice {
             "memory" => Ok(StoreChoice::Memory),
             "files" => Ok(StoreChoice::Files),
             "redis" => Ok(StoreChoice::Redis),
+            "postgres" => Ok(StoreChoice::Postgres),
+            "memcached" => Ok(StoreChoice::Memcached),
             _ => Err(UnknownName::new(
                 "store",
                 s,
-                &["cookie", "memory", "files", "redis"],
+                &[
+                    "cookie",
+                    "memory",
+                    "files",
+                    "redis",
+                    "postgres",
+                    "memcached",
+                ],
             )),
         }
     }

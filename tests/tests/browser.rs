@@ -5,10 +5,10 @@
 //! These tests need `chromium` and `chromedriver` in `/usr/bin` (Debian: `apt-get install
 //! chromium chromium-driver`; `.ci/run` installs them) and fail with that message without them.
 
+mod support;
 #[path = "browser/webdriver.rs"]
 mod webdriver;
 
-use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -17,23 +17,8 @@ use axum::{Router, routing::get};
 use serde_json::{Value, json};
 use session_runtime::Session;
 use sha2::{Digest, Sha256};
-use webdriver::{Browser, WAIT, free_port};
-
-/// An example binary, built by `cargo test` next to the test binaries (or built here).
-fn example_binary(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let profile_dir = exe.parent().and_then(|deps| deps.parent()).unwrap();
-    let binary = profile_dir.join("examples").join(name);
-    if !binary.exists() {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let status = Command::new(cargo)
-            .args(["build", "-p", "examples", "--example", name])
-            .status()
-            .unwrap();
-        assert!(status.success(), "building the {name} example failed");
-    }
-    binary
-}
+use support::{example_binary, free_port};
+use webdriver::{Browser, WAIT};
 
 /// A running example; killed on drop.
 struct Example(Child);

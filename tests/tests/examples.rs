@@ -1,29 +1,15 @@
 //! The examples as a newcomer runs them: a real process on loopback and a real HTTP
 //! client with a cookie jar.
 
+mod support;
+
 #[path = "../../session-runtime/tests/support/redis_server.rs"]
 mod redis_server;
 
-use std::net::TcpListener;
-use std::path::PathBuf;
+use support::{example_binary, free_port};
+
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-
-/// An example binary, built by `cargo test` next to the test binaries (or built here).
-fn example_binary(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let profile_dir = exe.parent().and_then(|deps| deps.parent()).unwrap();
-    let binary = profile_dir.join("examples").join(name);
-    if !binary.exists() {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let status = Command::new(cargo)
-            .args(["build", "-p", "examples", "--example", name])
-            .status()
-            .unwrap();
-        assert!(status.success());
-    }
-    binary
-}
 
 struct Server(Child);
 
@@ -32,14 +18,6 @@ impl Drop for Server {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 async fn start(example: &str, envs: &[(&str, &str)]) -> (Server, String) {

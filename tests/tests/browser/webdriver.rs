@@ -1,7 +1,6 @@
 //! A small W3C WebDriver client: one chromedriver per test binary, one headless Chromium per
 //! test, with bounded polling for page text.
 
-use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex, Weak};
@@ -21,14 +20,6 @@ pub const WAIT: Duration = Duration::from_secs(20);
 static BROWSERS: Semaphore = Semaphore::const_new(2);
 /// The chromedriver the tests of this binary share; it stops when the last test drops it.
 static DRIVER: Mutex<Weak<Driver>> = Mutex::new(Weak::new());
-
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 fn require_browser() {
     for binary in [CHROMIUM, CHROMEDRIVER] {
@@ -60,7 +51,7 @@ impl Driver {
     }
 
     fn start() -> Driver {
-        let port = free_port();
+        let port = crate::support::free_port();
         let child = Command::new(CHROMEDRIVER)
             .arg(format!("--port={port}"))
             .arg("--allowed-ips=127.0.0.1")
