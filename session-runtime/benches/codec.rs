@@ -1,11 +1,9 @@
 //! Seal and open for each mode and size, the AEAD implementations side by side, and the
 //! nonce sources. `cargo bench -p session-runtime --bench codec`; see BENCHMARKS.md.
 
-use std::cell::RefCell;
 use std::hint::black_box;
 use std::time::Duration;
 
-use chacha20::cipher::{KeyIvInit, StreamCipher};
 use chacha20poly1305::aead::{AeadInPlace, KeyInit};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use criterion::measurement::{Measurement, ValueFormatter, WallTime};
@@ -142,44 +140,6 @@ fn bench_aead<M: Measurement>(c: &mut Criterion<M>) {
     group.finish();
 }
 
-thread_local! {
-    static RNG: RefCell<FastKeyErasure> = RefCell::new(FastKeyErasure::from_os());
-}
-
-/// A per-thread CSPRNG: ChaCha20 keyed from the OS, fast key erasure (the first 32 bytes of
-/// each 256-byte refill become the next key).
-struct FastKeyErasure {
-    key: [u8; 32],
-    buf: [u8; 256],
-    pos: usize,
-}
-
-impl FastKeyErasure {
-    fn from_os() -> Self {
-        let mut key = [0u8; 32];
-        getrandom::fill(&mut key).unwrap();
-        FastKeyErasure {
-            key,
-            buf: [0; 256],
-            pos: 256,
-        }
-    }
-
-    fn fill(&mut self, out: &mut [u8]) {
-        if self.pos + out.len() > self.buf.len() {
-            self.buf = [0; 256];
-            chacha20::ChaCha20::new(&self.key.into(), &[0u8; 12].into())
-                .apply_keystream(&mut self.buf);
-            self.key.copy_from_slice(&self.buf[..32]);
-            self.buf[..32].fill(0);
-            self.pos = 32;
-        }
-        out.copy_from_slice(&self.buf[self.pos..self.pos + out.len()]);
-        self.buf[self.pos..self.pos + out.len()].fill(0);
-        self.pos += out.len();
-    }
-}
-
 /// 24 nonce bytes from each candidate source.
 fn bench_nonce<M: Measurement>(c: &mut Criterion<M>) {
     let mut group = c.benchmark_group("nonce-24B");
@@ -198,22 +158,10 @@ fn bench_nonce<M: Measurement>(c: &mut Criterion<M>) {
             nonce
         })
     });
-    group.bench_function("thread-local-chacha20", |b| {
+    group.bench_function("rand::rng (thread-local ChaCha12)", |b| {
         b.iter(|| {
             let mut nonce = [0u8; 24];
-            RNG.with(|rng| rng.borrow_mut().fill(&mut nonce));
-            nonce
-        })
-    });
-    group.bench_function("thread-local-chacha20+pid-check", |b| {
-        b.iter(|| {
-            let mut nonce = [0u8; 24];
-            let pid = std::process::id();
-            RNG.with(|rng| {
-                let mut rng = rng.borrow_mut();
-                black_box(pid);
-                rng.fill(&mut nonce)
-            });
+            rand::RngCore::fill_bytes(&mut rand::rng(), &mut nonce);
             nonce
         })
     });

@@ -47,19 +47,19 @@ pub use keys::{KeyError, KeyRing, MIN_SECRET_LEN};
 use modern::ModernKey;
 use signed::SignedKey;
 
-/// Gives this thread a fresh nonce generator, seeded from the OS.
+/// Reseeds this thread's nonce generator from the OS.
 ///
-/// `modern` nonces come from a per-thread ChaCha20 generator seeded from the OS CSPRNG (a
-/// system call per seal costs more than the encryption; the figures are in BENCHMARKS.md).
-/// A process that calls `fork()` and then seals in the child without `exec` must call this in
-/// the child first, or the child could repeat the parent's nonces. Nothing else needs it.
+/// `modern` nonces come from `rand`'s thread-local CSPRNG, seeded from the OS (a system call
+/// per seal costs more than the encryption; the figures are in BENCHMARKS.md). A process that
+/// calls `fork()` and then seals in the child without `exec` must call this in the child
+/// first, or the child could repeat the parent's nonces. Nothing else needs it.
 ///
 /// ```
 /// session_runtime::codec::reseed_after_fork()?;
-/// # Ok::<(), session_runtime::codec::SealError>(())
+/// # Ok::<(), std::io::Error>(())
 /// ```
-pub fn reseed_after_fork() -> Result<(), SealError> {
-    random::reseed().map_err(SealError::Random)
+pub fn reseed_after_fork() -> Result<(), std::io::Error> {
+    random::reseed().map_err(std::io::Error::other)
 }
 
 /// When a value was sealed and when it stops being valid, in unix seconds.
@@ -197,8 +197,6 @@ impl std::error::Error for OpenError {}
 pub enum SealError {
     /// zstd failed.
     Compress(std::io::Error),
-    /// The OS random number generator failed.
-    Random(getrandom::Error),
     /// The body is larger than [`CodecOptions::max_decompressed`].
     BodyTooLarge {
         /// Body length in bytes.
@@ -222,7 +220,6 @@ impl fmt::Display for SealError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             SealError::Compress(e) => write!(f, "could not compress the session: {e}"),
-            SealError::Random(e) => write!(f, "the OS random number generator failed: {e}"),
             SealError::BodyTooLarge { len, max } => write!(
                 f,
                 "session body is {len} bytes, over the limit of {max} (max_decompressed)"
@@ -420,7 +417,7 @@ impl Codec {
             EncryptionMode::Modern => {
                 let mut buf = self.payload(modern::HEADER_LEN, modern::TAG_LEN, body, times)?;
                 let mut nonce = [0u8; modern::NONCE_LEN];
-                random::fill_nonce(&mut nonce).map_err(SealError::Random)?;
+                random::fill_nonce(&mut nonce);
                 self.inner.modern[0].seal_in_place(&nonce, &mut buf);
                 URL_SAFE_NO_PAD.encode(&buf)
             }
