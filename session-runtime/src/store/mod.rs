@@ -16,6 +16,8 @@ use crate::id::StoreKey;
 
 pub mod files;
 pub mod memory;
+#[cfg(feature = "memcached")]
+pub mod memcached;
 #[cfg(feature = "postgres")]
 pub mod postgres;
 #[cfg(feature = "redis")]
@@ -23,6 +25,8 @@ pub mod redis;
 
 pub use files::FilesStore;
 pub use memory::MemoryStore;
+#[cfg(feature = "memcached")]
+pub use memcached::MemcachedStore;
 #[cfg(feature = "postgres")]
 pub use postgres::PostgresStore;
 #[cfg(feature = "redis")]

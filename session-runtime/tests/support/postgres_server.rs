@@ -56,6 +56,16 @@ impl PostgresServer {
             running: false,
             log_statements,
         };
+        // A port found free may be taken again before PostgreSQL binds it: then try another.
+        for _ in 0..4 {
+            match server.try_start() {
+                Ok(()) => return server,
+                Err(why) => {
+                    eprintln!("PostgreSQL on port {}: {why}; retrying", server.port);
+                    server.port = free_port();
+                }
+            }
+        }
         server.restart();
         server
     }
@@ -88,6 +98,12 @@ impl PostgresServer {
     /// Starts the server again on the same port and data directory (stopping it first if
     /// running) and waits until it accepts connections.
     pub fn restart(&mut self) {
+        if let Err(why) = self.try_start() {
+            panic!("{why}");
+        }
+    }
+
+    fn try_start(&mut self) -> Result<(), String> {
         self.stop();
         let socket_dir = self.dir.to_string_lossy().into_owned();
         let mut options = format!(
@@ -111,13 +127,17 @@ impl PostgresServer {
             "-w",
             "start",
         ]);
-        assert!(
-            out.status.success(),
-            "pg_ctl start failed: {}\n{}",
-            text(&out),
-            self.log()
-        );
+        if !out.status.success() {
+            // It may have half started: make sure nothing is left running.
+            let _ = pg_ctl(&["-D", &self.data(), "-m", "immediate", "-w", "stop"]);
+            return Err(format!(
+                "pg_ctl start failed: {}\n{}",
+                text(&out),
+                self.log()
+            ));
+        }
         self.running = true;
+        Ok(())
     }
 
     fn data(&self) -> String {
