@@ -7,6 +7,9 @@ mod support;
 #[path = "../../session-runtime/tests/support/redis_server.rs"]
 mod redis_server;
 
+#[path = "../../session-runtime/tests/support/redis_cluster.rs"]
+mod cluster_support;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
@@ -94,39 +97,41 @@ impl SessionStore for Counting {
     }
 }
 
-/// Keeps a store's backing resources (a directory, a Redis server) alive for one test.
+/// A store under test, and what keeps its backing alive (a directory, servers) for the test.
 struct Backing {
     store: Counting,
-    _dir: Option<tempfile::TempDir>,
-    _redis: Option<redis_server::RedisServer>,
+    _guard: Box<dyn std::any::Any + Send>,
+}
+
+impl Backing {
+    fn new(store: impl SessionStore, guard: impl std::any::Any + Send) -> Self {
+        Backing {
+            store: Counting::new(store),
+            _guard: Box::new(guard),
+        }
+    }
 }
 
 async fn memory() -> Backing {
-    Backing {
-        store: Counting::new(MemoryStore::new(10_000)),
-        _dir: None,
-        _redis: None,
-    }
+    Backing::new(MemoryStore::new(10_000), ())
 }
 
 async fn files() -> Backing {
     let dir = tempfile::tempdir().unwrap();
     let store = FilesStore::new(dir.path(), "sess_%s").unwrap();
-    Backing {
-        store: Counting::new(store),
-        _dir: Some(dir),
-        _redis: None,
-    }
+    Backing::new(store, dir)
 }
 
 async fn redis() -> Backing {
     let server = redis_server::RedisServer::start();
     let store = RedisStore::connect(&server.url()).await.unwrap();
-    Backing {
-        store: Counting::new(store),
-        _dir: None,
-        _redis: Some(server),
-    }
+    Backing::new(store, server)
+}
+
+async fn redis_cluster() -> Backing {
+    let cluster = cluster_support::RedisCluster::start().await;
+    let store = RedisStore::connect(&cluster.url_list()).await.unwrap();
+    Backing::new(store, cluster)
 }
 
 macro_rules! fields {
@@ -301,6 +306,30 @@ async fn a_destroyed_session_is_not_resurrected(backing: Backing) {
     assert_eq!(request(&app, "/peek", Some(&cookie)).await.body, "0 None");
 }
 
+async fn expired_sessions_are_gone(backing: Backing) {
+    let app = Router::new()
+        .route("/set/{name}", get(set))
+        .route("/peek", get(peek))
+        .layer(
+            Wide::layer()
+                .store_instance(backing.store.clone())
+                .expire(Duration::from_secs(1))
+                .build()
+                .await
+                .unwrap(),
+        );
+    let cookie = request(&app, "/set/f8", None).await.cookie("sid").unwrap();
+    assert_eq!(request(&app, "/peek", Some(&cookie)).await.body, "1 None");
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    let reply = request(&app, "/peek", Some(&cookie)).await;
+    assert_eq!(reply.body, "0 None");
+    assert!(
+        reply.removes("sid"),
+        "the dead id is deleted: {:?}",
+        reply.set_cookies
+    );
+}
+
 async fn an_unavailable_store_answers_503(backing: Backing) {
     let app = app(&backing.store).await;
     let cookie = request(&app, "/set/f7", None).await.cookie("sid").unwrap();
@@ -336,10 +365,12 @@ macro_rules! behaviour_suite {
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn a_destroyed_session_is_not_resurrected() { super::a_destroyed_session_is_not_resurrected(super::$store().await).await }
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn expired_sessions_are_gone() { super::expired_sessions_are_gone(super::$store().await).await }
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn an_unavailable_store_answers_503() { super::an_unavailable_store_answers_503(super::$store().await).await }
             }
         )*
     };
 }
 
-behaviour_suite!(memory, files, redis);
+behaviour_suite!(memory, files, redis, redis_cluster);
