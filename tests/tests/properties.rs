@@ -304,7 +304,7 @@ fn any_value_round_trips_through_every_mode() {
     let rt = runtime();
     let targets = rt.block_on(cookie_targets());
     let config = ProptestConfig {
-        cases: 64,
+        cases: 256,
         failure_persistence: None,
         ..ProptestConfig::default()
     };
@@ -326,7 +326,7 @@ fn any_value_round_trips_through_every_store() {
     let redis = redis_server::RedisServer::start();
     let targets = rt.block_on(store_targets(&redis.url()));
     let config = ProptestConfig {
-        cases: 48,
+        cases: 128,
         failure_persistence: None,
         ..ProptestConfig::default()
     };
