@@ -10,6 +10,12 @@ mod redis_server;
 #[path = "../../session-runtime/tests/support/redis_cluster.rs"]
 mod cluster_support;
 
+#[path = "../../session-runtime/tests/support/postgres_server.rs"]
+mod postgres_server;
+
+#[path = "../../session-runtime/tests/support/memcached_server.rs"]
+mod memcached_server;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
@@ -17,8 +23,8 @@ use std::time::Duration;
 use axum::extract::Path;
 use axum::{Router, routing::get};
 use session_runtime::store::{
-    BoxFuture, FilesStore, MemoryStore, Record, RedisStore, SessionStore, StoreError, Update,
-    Updated,
+    BoxFuture, FilesStore, MemcachedStore, MemoryStore, PostgresStore, Record, RedisStore,
+    SessionStore, StoreError, Update, Updated,
 };
 use session_runtime::{Session, SessionId, StoreKey};
 use support::{request, value};
@@ -132,6 +138,18 @@ async fn redis_cluster() -> Backing {
     let cluster = cluster_support::RedisCluster::start().await;
     let store = RedisStore::connect(&cluster.url_list()).await.unwrap();
     Backing::new(store, cluster)
+}
+
+async fn postgres() -> Backing {
+    let server = postgres_server::PostgresServer::start();
+    let store = PostgresStore::connect(&server.url()).await.unwrap();
+    Backing::new(store, server)
+}
+
+async fn memcached() -> Backing {
+    let server = memcached_server::MemcachedServer::start();
+    let store = MemcachedStore::connect(&server.url()).await.unwrap();
+    Backing::new(store, server)
 }
 
 macro_rules! fields {
@@ -373,4 +391,4 @@ macro_rules! behaviour_suite {
     };
 }
 
-behaviour_suite!(memory, files, redis, redis_cluster);
+behaviour_suite!(memory, files, redis, redis_cluster, postgres, memcached);
