@@ -452,6 +452,9 @@ impl<T: SessionSchema> SessionLayerBuilder<T> {
             .refresh_interval
             .unwrap_or((expire / 10).clamp(1, 60))
             .min(expire);
+        if self.settings.prefix.is_none() {
+            self.settings.prefix = Some(format!("{}:", self.settings.cookie_name));
+        }
         let custom_instance = self.store_instance.is_some();
         let backend = match (&self.store, self.store_instance.take()) {
             (_, Some(store)) => Backend::Server(store),
@@ -469,9 +472,6 @@ impl<T: SessionSchema> SessionLayerBuilder<T> {
             (StoreChoice::Postgres, None) => Backend::Server(self.postgres_store().await?),
             (StoreChoice::Memcached, None) => Backend::Server(self.memcached_store().await?),
         };
-        if self.settings.prefix.is_none() {
-            self.settings.prefix = Some(format!("{}:", self.settings.cookie_name));
-        }
         let store_name = match (&backend, &self.store) {
             (Backend::Cookie(_), _) => "cookie",
             (Backend::Server(_), _) if custom_instance => "custom",
@@ -545,6 +545,10 @@ impl<T: SessionSchema> SessionLayerBuilder<T> {
             .memcached_url
             .as_deref()
             .unwrap_or("memcache://127.0.0.1:11211");
+        if let Some(prefix) = &self.settings.prefix {
+            crate::store::MemcachedStore::check_prefix(prefix)
+                .map_err(|source| self.store_error(source))?;
+        }
         let store = crate::store::MemcachedStore::connect(url)
             .await
             .map_err(|source| self.store_error(source))?;
