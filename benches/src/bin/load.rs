@@ -242,11 +242,18 @@ struct Run {
     rps: f64,
     p50_ms: f64,
     p99_ms: f64,
+    /// CPU time of this process (server and client), and of Redis for its contenders, per request.
+    cpu_us: f64,
 }
 
 /// One run: `connections` clients on `route`, `warmup` not counted, then `seconds` counted.
-async fn run(addr: SocketAddr, route: Route, args: &Args) -> Result<Run, String> {
-    let barrier = Arc::new(tokio::sync::Barrier::new(args.connections));
+async fn run(
+    addr: SocketAddr,
+    route: Route,
+    args: &Args,
+    redis_pid: Option<u32>,
+) -> Result<Run, String> {
+    let barrier = Arc::new(tokio::sync::Barrier::new(args.connections + 1));
     let start: Arc<OnceLock<Instant>> = Arc::new(OnceLock::new());
     let warmup = Duration::from_millis(args.warmup_ms);
     let window = Duration::from_secs_f64(args.seconds);
@@ -297,6 +304,13 @@ async fn run(addr: SocketAddr, route: Route, args: &Args) -> Result<Run, String>
             Ok::<_, String>((latencies, errors))
         }));
     }
+    // This task measures CPU time over the counted window, for this process and for Redis.
+    barrier.wait().await;
+    let begin = *start.get_or_init(Instant::now);
+    tokio::time::sleep_until((begin + warmup).into()).await;
+    let cpu_before = cpu_seconds(std::process::id()) + redis_pid.map_or(0.0, cpu_seconds);
+    tokio::time::sleep_until((begin + warmup + window).into()).await;
+    let cpu_after = cpu_seconds(std::process::id()) + redis_pid.map_or(0.0, cpu_seconds);
     let mut latencies = Vec::new();
     let mut errors = 0;
     let mut failure = None;
@@ -325,7 +339,57 @@ async fn run(addr: SocketAddr, route: Route, args: &Args) -> Result<Run, String>
         rps: latencies.len() as f64 / args.seconds,
         p50_ms: pct(0.50),
         p99_ms: pct(0.99),
+        cpu_us: (cpu_after - cpu_before) * 1e6 / latencies.len().max(1) as f64,
     })
+}
+
+/// User and system CPU time of a process so far, in seconds (from `/proc/PID/stat`; 0 where
+/// that cannot be read).
+fn cpu_seconds(pid: u32) -> f64 {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return 0.0;
+    };
+    // The fields after the command name, which is in parentheses and may contain spaces.
+    let Some((_, rest)) = stat.rsplit_once(')') else {
+        return 0.0;
+    };
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // utime and stime are fields 14 and 15 of the whole line, 12 and 13 after the name.
+    let ticks: f64 = fields.get(11..13).map_or(0.0, |f| {
+        f.iter().filter_map(|t| t.parse::<f64>().ok()).sum()
+    });
+    ticks / clock_ticks_per_second()
+}
+
+fn clock_ticks_per_second() -> f64 {
+    static TICKS: OnceLock<f64> = OnceLock::new();
+    *TICKS.get_or_init(|| {
+        std::process::Command::new("getconf")
+            .arg("CLK_TCK")
+            .output()
+            .ok()
+            .and_then(|o| String::from_utf8(o.stdout).ok())
+            .and_then(|s| s.trim().parse().ok())
+            .unwrap_or(100.0)
+    })
+}
+
+/// The process id of the Redis server, from `INFO server`.
+async fn redis_pid(url: &str) -> Result<u32, String> {
+    let mut con = redis::Client::open(url)
+        .map_err(|e| e.to_string())?
+        .get_multiplexed_async_connection()
+        .await
+        .map_err(|e| format!("connect to redis: {e}"))?;
+    let info: String = redis::cmd("INFO")
+        .arg("server")
+        .query_async(&mut con)
+        .await
+        .map_err(|e| format!("INFO server: {e}"))?;
+    info.lines()
+        .find_map(|l| l.strip_prefix("process_id:"))
+        .and_then(|p| p.trim().parse().ok())
+        .ok_or_else(|| "INFO server has no process_id".to_owned())
 }
 
 async fn serve(router: Router) -> Result<SocketAddr, String> {
@@ -365,6 +429,8 @@ struct Row {
     rps_ratio: f64,
     p50_ratio: f64,
     p99_ratio: f64,
+    cpu_us: f64,
+    cpu_ratio: f64,
     errors: u64,
 }
 
@@ -532,13 +598,13 @@ fn fmt_ratio(x: f64) -> String {
 
 fn table(rows: &[Row]) -> String {
     let mut t = String::from(
-        "| contender | route | requests/s | × bare | p50 ms | × bare | p99 ms | × bare | errors |\n\
-         |---|---|---:|---:|---:|---:|---:|---:|---:|\n",
+        "| contender | route | requests/s | × bare | p50 ms | × bare | p99 ms | × bare | CPU µs/request | × bare | errors |\n\
+         |---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
     );
     for r in rows {
         let _ = writeln!(
             t,
-            "| {} | {} | {:.0} | {} | {:.2} | {} | {:.2} | {} | {} |",
+            "| {} | {} | {:.0} | {} | {:.2} | {} | {:.2} | {} | {:.1} | {} | {} |",
             r.contender.name(),
             r.route.name(),
             r.rps,
@@ -547,6 +613,8 @@ fn table(rows: &[Row]) -> String {
             fmt_ratio(r.p50_ratio),
             r.p99_ms,
             fmt_ratio(r.p99_ratio),
+            r.cpu_us,
+            fmt_ratio(r.cpu_ratio),
             r.errors
         );
     }
@@ -738,6 +806,10 @@ async fn real_main() -> Result<(), String> {
         None
     };
     let redis_url = redis.as_ref().map(RedisServer::url);
+    let redis_pid = match &redis_url {
+        Some(url) => Some(redis_pid(url).await?),
+        None => None,
+    };
 
     let mut servers = Vec::new();
     for &c in &contenders {
@@ -764,17 +836,19 @@ async fn real_main() -> Result<(), String> {
             for k in 0..servers.len() {
                 let i = (k + round) % servers.len();
                 let (c, addr) = servers[i];
-                let r = run(addr, route, &args)
+                let pid = if c.uses_redis() { redis_pid } else { None };
+                let r = run(addr, route, &args, pid)
                     .await
                     .map_err(|e| format!("{} {}: {e}", c.name(), route.name()))?;
                 eprintln!(
-                    "round {} {:<30} {:<5} {:>8.0} req/s  p50 {:>6.2} ms  p99 {:>6.2} ms  errors {}",
+                    "round {} {:<30} {:<5} {:>8.0} req/s  p50 {:>6.2} ms  p99 {:>6.2} ms  cpu {:>5.1} µs/req  errors {}",
                     round + 1,
                     c.name(),
                     route.name(),
                     r.rps,
                     r.p50_ms,
                     r.p99_ms,
+                    r.cpu_us,
                     r.errors
                 );
                 results.entry((i, route)).or_default().push(r);
@@ -803,6 +877,8 @@ async fn real_main() -> Result<(), String> {
                 rps_ratio: ratio(|r| r.rps),
                 p50_ratio: ratio(|r| r.p50_ms),
                 p99_ratio: ratio(|r| r.p99_ms),
+                cpu_us: median(runs.iter().map(|r| r.cpu_us).collect()),
+                cpu_ratio: ratio(|r| r.cpu_us),
                 errors: runs.iter().map(|r| r.errors).sum(),
             });
         }
@@ -860,7 +936,14 @@ async fn real_main() -> Result<(), String> {
         section,
         "- server and load generator share one multi-thread tokio runtime with {workers} workers \
          in one process (raw hyper HTTP/1.1 client); the Redis contenders talk to a private \
-         `redis-server` on loopback, which competes for the same CPUs\n"
+         `redis-server` on loopback, which competes for the same CPUs"
+    );
+    let _ = writeln!(
+        section,
+        "- CPU µs/request: user and system CPU time of this process (server and client \
+         together) over the counted window, plus that of `redis-server` for the Redis \
+         contenders, divided by the requests answered; it depends much less than requests/s on \
+         what else the machine runs at the time\n"
     );
     let _ = writeln!(section, "{main_table}");
     let _ = writeln!(
