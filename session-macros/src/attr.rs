@@ -223,8 +223,14 @@ pub enum Store {
 
 impl Store {
     /// The built-in store names, as spelled in the attribute.
-    pub const NAMES: &'static [&'static str] =
-        &["cookie", "memory", "files", "redis", "postgres", "memcached"];
+    pub const NAMES: &'static [&'static str] = &[
+        "cookie",
+        "memory",
+        "files",
+        "redis",
+        "postgres",
+        "memcached",
+    ];
 
     /// Whether the data lives on the server (everything but the cookie store).
     pub fn is_server_side(&self) -> bool {
@@ -301,6 +307,7 @@ pub const STRUCT_KEYS: &[&str] = &[
     "store",
     "encryption_mode",
     "compression_level",
+    "compression_dictionary",
     "secure",
     "http_only",
     "partitioned",
@@ -327,6 +334,7 @@ pub struct Container {
     pub store: Option<Spanned<Store>>,
     pub encryption_mode: Option<Spanned<EncryptionMode>>,
     pub compression_level: Option<Spanned<i32>>,
+    pub compression_dictionary: Option<Spanned<String>>,
     pub secure: Option<Spanned<bool>>,
     pub http_only: Option<Spanned<bool>>,
     pub partitioned: Option<Spanned<bool>>,
@@ -359,6 +367,7 @@ struct ContainerSlots {
     store: Slot<Store>,
     encryption_mode: Slot<EncryptionMode>,
     compression_level: Slot<i32>,
+    compression_dictionary: Slot<String>,
     secure: Slot<bool>,
     http_only: Slot<bool>,
     partitioned: Slot<bool>,
@@ -383,6 +392,7 @@ impl Container {
             store: Slot::new("store"),
             encryption_mode: Slot::new("encryption_mode"),
             compression_level: Slot::new("compression_level"),
+            compression_dictionary: Slot::new("compression_dictionary"),
             secure: Slot::new("secure"),
             http_only: Slot::new("http_only"),
             partitioned: Slot::new("partitioned"),
@@ -452,6 +462,23 @@ impl ContainerSlots {
                 if let Some((n, span)) = integer(cx, key, key_span, kind, value, 0..=22, why) {
                     let level = i32::try_from(n).unwrap_or(0);
                     self.compression_level.set(level, key_span, span);
+                }
+            }
+            "compression_dictionary" => {
+                let kind = Kind::Str("\"session.dict\"");
+                if !self.compression_dictionary.first_time(cx, key_span) {
+                    return;
+                }
+                if let Some(s) = string(cx, key, key_span, kind, value) {
+                    if s.value().is_empty() {
+                        cx.error_at(
+                            s.span(),
+                            "`compression_dictionary` is empty: it takes the path of a zstd dictionary file, relative to the crate's directory (where its Cargo.toml is), e.g. `compression_dictionary = \"session.dict\"`",
+                        );
+                    } else {
+                        self.compression_dictionary
+                            .set(s.value(), key_span, s.span());
+                    }
                 }
             }
             "max_cookie_size" => {
@@ -573,6 +600,7 @@ impl ContainerSlots {
             store: self.store.get(&mut rejected),
             encryption_mode: self.encryption_mode.get(&mut rejected),
             compression_level: self.compression_level.get(&mut rejected),
+            compression_dictionary: self.compression_dictionary.get(&mut rejected),
             secure: self.secure.get(&mut rejected),
             http_only: self.http_only.get(&mut rejected),
             partitioned: self.partitioned.get(&mut rejected),

@@ -17,6 +17,7 @@ pub fn check(cx: &Ctxt, input: &Input<'_>) {
     check_secure_requirements(cx, &input.attrs);
     check_cookie_prefixes(cx, &input.attrs);
     check_compression(cx, &input.attrs);
+    check_dictionary(cx, &input.attrs);
     check_store_options(cx, &input.attrs);
     check_lifetimes(cx, &input.attrs);
     check_fields(cx, &input.fields);
@@ -92,6 +93,45 @@ fn check_compression(cx: &Ctxt, attrs: &Container) {
         cx.error_at(
             level.span,
             "`compression_level` cannot be used with `encryption_mode = \"legacy\"`: the legacy format has no room to mark compressed values; use level 0 or the modern mode",
+        );
+    }
+}
+
+/// A dictionary is only used to compress cookie values: it needs a compression level, a mode
+/// with a flags byte, and the cookie store. One error per mistake: legacy first (the level
+/// rule already speaks when a level is given), then a server-side store, then the level.
+fn check_dictionary(cx: &Ctxt, attrs: &Container) {
+    let Some(dictionary) = &attrs.compression_dictionary else {
+        return;
+    };
+    let level = attrs.compression_level.as_ref().map_or(0, |l| l.value);
+    let legacy = attrs
+        .encryption_mode
+        .as_ref()
+        .is_some_and(|m| m.value == EncryptionMode::Legacy);
+    if legacy {
+        if level == 0 {
+            cx.error_at(
+                dictionary.key,
+                "`compression_dictionary` cannot be used with `encryption_mode = \"legacy\"`: the legacy format has no room to mark compressed values; use the modern mode",
+            );
+        }
+        return;
+    }
+    if let Some(store) = attrs.store.as_ref().filter(|s| s.value.is_server_side()) {
+        cx.error_at(
+            dictionary.key,
+            format!(
+                "`compression_dictionary` only applies to `store = \"cookie\"`: with {} the values are not compressed",
+                store.value.describe()
+            ),
+        );
+        return;
+    }
+    if level == 0 && !attrs.was_rejected("compression_level") {
+        cx.error_at(
+            dictionary.key,
+            "`compression_dictionary` needs compression: set `compression_level` to a zstd level from 1 to 22, e.g. `compression_level = 3`",
         );
     }
 }

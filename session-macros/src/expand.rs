@@ -268,6 +268,17 @@ fn attributes(input: &Input<'_>) -> TokenStream {
         let n = Literal::i32_suffixed(v.value);
         sets.push(quote!(#a.compression_level = #n;));
     }
+    if let Some(v) = &attrs.compression_dictionary {
+        // Spanned on the string, so a file that cannot be read is reported there. The path
+        // is relative to the deriving crate's directory, like a build script's inputs.
+        let mut path = Literal::string(&v.value);
+        path.set_span(v.span);
+        sets.push(quote_spanned!(v.span=>
+            #a.compression_dictionary = ::core::option::Option::Some(::core::include_bytes!(
+                ::core::concat!(::core::env!("CARGO_MANIFEST_DIR"), "/", #path)
+            ));
+        ));
+    }
     if let Some(v) = &attrs.same_site {
         let variant = Ident::new(v.value.variant(), Span::call_site());
         sets.push(quote!(#a.same_site = #private::SameSite::#variant;));

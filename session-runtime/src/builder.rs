@@ -51,6 +51,7 @@ pub struct SessionLayerBuilder<T> {
     store_instance: Option<Arc<dyn SessionStore>>,
     mode: EncryptionMode,
     compression_level: i32,
+    compression_dictionary: Option<crate::codec::compress::Dictionary>,
     secrets: Vec<(String, Vec<u8>)>,
     legacy_keys: Vec<cookie::Key>,
     accept_legacy: bool,
@@ -101,6 +102,7 @@ impl<T: SessionSchema> SessionLayerBuilder<T> {
             store_instance: None,
             mode: a.encryption_mode,
             compression_level: a.compression_level,
+            compression_dictionary: a.compression_dictionary.map(Into::into),
             secrets: Vec::new(),
             legacy_keys: Vec::new(),
             accept_legacy: false,
@@ -377,6 +379,17 @@ impl<T: SessionSchema> SessionLayerBuilder<T> {
         self
     }
 
+    /// A zstd dictionary to compress cookie values with, replacing the
+    /// `compression_dictionary` attribute's. It must be in zstd's format with an id (train one
+    /// with the `train_dictionary` example or `zstd --train`), or `build()` fails. It is
+    /// prepared once, here in the layer. With compression level 0 it still opens the values
+    /// it sealed before, so turning compression off logs nobody out; values sealed without a
+    /// dictionary keep opening after one is added.
+    pub fn compression_dictionary(mut self, bytes: impl Into<Vec<u8>>) -> Self {
+        self.compression_dictionary = Some(bytes.into().into());
+        self
+    }
+
     /// The cookie's `Secure` attribute.
     pub fn secure(mut self, secure: bool) -> Self {
         self.settings.cookie.secure = secure;
@@ -615,6 +628,7 @@ impl<T: SessionSchema> SessionLayerBuilder<T> {
         };
         let mut options = CodecOptions::new(self.mode, self.settings.cookie_name.clone());
         options.compression_level = self.compression_level;
+        options.compression_dictionary = self.compression_dictionary.clone();
         options.accept_legacy = self.accept_legacy;
         // Refuse, before any work, a value longer than any cookie this layer could have set.
         options.max_value_len = match self.settings.oversize {

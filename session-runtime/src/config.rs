@@ -45,6 +45,9 @@ pub struct Attributes {
     pub encryption_mode: EncryptionMode,
     /// zstd level, 0 (off) to 22.
     pub compression_level: i32,
+    /// A zstd dictionary to compress with (`compression_dictionary = "path"`, included in the
+    /// binary at compile time).
+    pub compression_dictionary: Option<&'static [u8]>,
     /// The cookie's `Secure` attribute.
     pub secure: bool,
     /// The cookie's `HttpOnly` attribute.
@@ -80,6 +83,7 @@ impl Attributes {
             store: StoreChoice::Cookie,
             encryption_mode: EncryptionMode::Modern,
             compression_level: 0,
+            compression_dictionary: None,
             secure: false,
             http_only: true,
             same_site: SameSite::Lax,

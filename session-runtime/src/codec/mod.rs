@@ -12,6 +12,21 @@
 //! | `none` | [`signed`] | readable, HMAC-SHA256, key id, base64url | signed | yes |
 //! | `legacy` | [`legacy`] | the `cookie` crate's private cookies (AES-256-GCM) | no | no |
 //!
+//! In `modern` and `none`, the first plaintext byte is the flags byte:
+//!
+//! ```text
+//! bit 0  the body is one zstd frame
+//! bit 1  that zstd frame was compressed with the layer's dictionary
+//!        (CodecOptions::compression_dictionary; only together with bit 0, and the frame
+//!        header records the dictionary's id, which must match the layer's)
+//! bits 2..7 must be 0
+//! ```
+//!
+//! A value with bit 1 opens only in a codec that has the same dictionary (the frame's
+//! dictionary id is checked first); elsewhere it fails with [`OpenError::Dictionary`], which
+//! means a fresh session. Values without bit 1 open whether or not the codec has a
+//! dictionary, so adding a dictionary to a layer logs nobody out.
+//!
 //! ```
 //! use session_runtime::EncryptionMode;
 //! use session_runtime::codec::{Codec, CodecOptions, KeyRing, Timestamps};
@@ -91,6 +106,7 @@ pub struct Timestamps {
 /// assert_eq!(options.max_value_len, 16 * 1024);
 /// options.compression_level = 3;
 /// options.accept_legacy = true;
+/// assert!(options.compression_dictionary.is_none());
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CodecOptions {
@@ -100,6 +116,10 @@ pub struct CodecOptions {
     pub cookie_name: String,
     /// zstd level 1..=22, or 0 for no compression (the default). Not with `legacy`.
     pub compression_level: i32,
+    /// A zstd dictionary (in zstd's format, with an id) to compress bodies with; prepared once
+    /// in [`Codec::new`]. With `compression_level` 0 it is only used to open values sealed with
+    /// it earlier. Not with `legacy`. Default none.
+    pub compression_dictionary: Option<compress::Dictionary>,
     /// Longest value accepted by [`Codec::open`] and produced by [`Codec::seal`], in bytes;
     /// checked before any work. Default 16 KiB (several cookies' worth, for chunking).
     pub max_value_len: usize,
@@ -120,6 +140,7 @@ impl CodecOptions {
             mode,
             cookie_name: cookie_name.into(),
             compression_level: 0,
+            compression_dictionary: None,
             max_value_len: 16 * 1024,
             max_decompressed: 64 * 1024,
             accept_legacy: false,
@@ -171,6 +192,9 @@ pub enum OpenError {
     Decompress,
     /// The body would decompress past [`CodecOptions::max_decompressed`].
     TooLarge,
+    /// The body was compressed with a dictionary the codec does not have (none, or one with
+    /// another id).
+    Dictionary,
 }
 
 impl fmt::Display for OpenError {
@@ -185,6 +209,7 @@ impl fmt::Display for OpenError {
             OpenError::Malformed => "session value is malformed",
             OpenError::Decompress => "session value's compressed body is invalid",
             OpenError::TooLarge => "session value decompresses past the configured maximum",
+            OpenError::Dictionary => "session value was compressed with a dictionary this layer does not have",
         })
     }
 }
@@ -257,6 +282,10 @@ pub enum CodecError {
     CompressionLevel(i32),
     /// `legacy` has no room for a compression flag.
     CompressionWithLegacy,
+    /// `legacy` has no room for a compression flag, so no use for a dictionary.
+    DictionaryWithLegacy,
+    /// The compression dictionary cannot be used.
+    CompressionDictionary(compress::DictionaryError),
     /// The ring holds only legacy keys, which cannot seal in this mode.
     NoSecretForMode(EncryptionMode),
     /// Two different secrets share a key id (a 1 in 2^32 chance): replace the later one.
@@ -281,6 +310,11 @@ impl fmt::Display for CodecError {
                 "compression is not available with encryption_mode = \"legacy\": its format has no \
                  room for it; set compression_level = 0 or use \"modern\"",
             ),
+            CodecError::DictionaryWithLegacy => f.write_str(
+                "a compression dictionary is not available with encryption_mode = \"legacy\": its \
+                 format has no room for compression; remove the dictionary or use \"modern\"",
+            ),
+            CodecError::CompressionDictionary(e) => write!(f, "{e}"),
             CodecError::NoSecretForMode(mode) => write!(
                 f,
                 "encryption_mode = \"{}\" needs a secret; the key ring holds only legacy keys",
@@ -311,11 +345,15 @@ struct Inner {
     signed: Vec<SignedKey>,
     /// Legacy keys in precedence order, when the mode is legacy or `accept_legacy` is set.
     legacy: Vec<cookie::Key>,
+    /// `options.compression_dictionary`, digested once.
+    dictionary: Option<compress::PreparedDictionary>,
 }
 
 /// Bytes of flags and timestamps before the body.
 const PAYLOAD_HEADER_LEN: usize = 1 + 8 + 8;
 const FLAG_ZSTD: u8 = 0x01;
+/// With [`FLAG_ZSTD`]: the frame was compressed with the codec's dictionary.
+const FLAG_DICTIONARY: u8 = 0x02;
 
 impl Codec {
     /// Builds a codec: checks the options and derives every key from the ring.
@@ -339,6 +377,16 @@ impl Codec {
         {
             return Err(CodecError::CompressionLevel(options.compression_level));
         }
+        let dictionary = match &options.compression_dictionary {
+            None => None,
+            Some(_) if options.mode == EncryptionMode::Legacy => {
+                return Err(CodecError::DictionaryWithLegacy);
+            }
+            Some(bytes) => Some(
+                compress::PreparedDictionary::new(bytes, options.compression_level)
+                    .map_err(CodecError::CompressionDictionary)?,
+            ),
+        };
         let mut modern = Vec::new();
         let mut signed = Vec::new();
         let mut legacy = Vec::new();
@@ -388,6 +436,7 @@ impl Codec {
                 modern,
                 signed,
                 legacy,
+                dictionary,
             }),
         })
     }
@@ -450,13 +499,20 @@ impl Codec {
         times: Timestamps,
     ) -> Result<Vec<u8>, SealError> {
         let level = self.inner.options.compression_level;
-        let frame = if level != 0 {
-            compress::compress(body, level).map_err(SealError::Compress)?
-        } else {
-            None
+        let (frame, compressed_flags) = match &self.inner.dictionary {
+            _ if level == 0 => (None, 0),
+            Some(dictionary) => (
+                compress::compress_with_dictionary(body, dictionary)
+                    .map_err(SealError::Compress)?,
+                FLAG_ZSTD | FLAG_DICTIONARY,
+            ),
+            None => (
+                compress::compress(body, level).map_err(SealError::Compress)?,
+                FLAG_ZSTD,
+            ),
         };
         let (flags, body) = match &frame {
-            Some(frame) => (FLAG_ZSTD, &frame[..]),
+            Some(frame) => (compressed_flags, &frame[..]),
             None => (0, body),
         };
         let mut buf = Vec::with_capacity(header + PAYLOAD_HEADER_LEN + body.len() + tag);
@@ -538,16 +594,21 @@ impl Codec {
             return Err(OpenError::Malformed);
         }
         let flags = payload[0];
-        if flags & !FLAG_ZSTD != 0 {
+        if flags & !(FLAG_ZSTD | FLAG_DICTIONARY) != 0 || flags == FLAG_DICTIONARY {
             return Err(OpenError::Malformed);
         }
         let issued_at = u64::from_be_bytes(payload[1..9].try_into().expect("8 bytes"));
         let expires_at = u64::from_be_bytes(payload[9..17].try_into().expect("8 bytes"));
-        let body = if flags & FLAG_ZSTD != 0 {
-            compress::decompress(
-                &payload[PAYLOAD_HEADER_LEN..],
-                self.inner.options.max_decompressed,
-            )?
+        let max = self.inner.options.max_decompressed;
+        let body = if flags & FLAG_DICTIONARY != 0 {
+            let dictionary = self
+                .inner
+                .dictionary
+                .as_ref()
+                .ok_or(OpenError::Dictionary)?;
+            compress::decompress_with_dictionary(&payload[PAYLOAD_HEADER_LEN..], max, dictionary)?
+        } else if flags & FLAG_ZSTD != 0 {
+            compress::decompress(&payload[PAYLOAD_HEADER_LEN..], max)?
         } else {
             raw.truncate(range.end);
             raw.drain(..range.start + PAYLOAD_HEADER_LEN);
@@ -607,6 +668,10 @@ impl fmt::Debug for Codec {
             .field("mode", &options.mode)
             .field("cookie_name", &options.cookie_name)
             .field("compression_level", &options.compression_level)
+            .field(
+                "compression_dictionary_id",
+                &self.inner.dictionary.as_ref().map(|d| d.id()),
+            )
             .field("max_value_len", &options.max_value_len)
             .field("max_decompressed", &options.max_decompressed)
             .field("accept_legacy", &options.accept_legacy)

@@ -9,7 +9,8 @@
 //! nonce     = 24 random bytes, fresh for every value
 //! aad       = 0x01 || key_id || cookie_name
 //! plaintext = flags || issued_at || expires_at || body
-//!     flags      1 byte: bit 0 set = body is one zstd frame; every other bit must be 0
+//!     flags      1 byte: bit 0 set = body is one zstd frame; bit 1 set (only with bit 0) =
+//!                that frame was compressed with the layer's dictionary; every other bit must be 0
 //!     issued_at  u64 big-endian, unix seconds
 //!     expires_at u64 big-endian, unix seconds; 0 = no expiry
 //!     body       the session's JSON object (or its zstd frame)

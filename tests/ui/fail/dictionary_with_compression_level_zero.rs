@@ -1,0 +1,9 @@
+use session_runtime::Session;
+
+#[derive(Session)]
+#[session(compression_level = 0, compression_dictionary = "session.dict")]
+struct Visit {
+    counter: u32,
+}
+
+fn main() {}
