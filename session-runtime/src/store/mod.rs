@@ -15,18 +15,18 @@ use std::pin::Pin;
 use crate::id::StoreKey;
 
 pub mod files;
-pub mod memory;
 #[cfg(feature = "memcached")]
 pub mod memcached;
+pub mod memory;
 #[cfg(feature = "postgres")]
 pub mod postgres;
 #[cfg(feature = "redis")]
 pub mod redis;
 
 pub use files::FilesStore;
-pub use memory::MemoryStore;
 #[cfg(feature = "memcached")]
 pub use memcached::MemcachedStore;
+pub use memory::MemoryStore;
 #[cfg(feature = "postgres")]
 pub use postgres::PostgresStore;
 #[cfg(feature = "redis")]
