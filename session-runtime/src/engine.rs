@@ -85,11 +85,71 @@ pub(crate) struct State {
     pub(crate) regenerate: bool,
 }
 
-/// A session between extraction and save: the value, and the encoding of its fields at load.
+/// A session between extraction and save: the value, and what change tracking compares it with.
 pub(crate) struct Loaded<T> {
     pub(crate) data: T,
-    pub(crate) baseline: FieldEncoder,
+    pub(crate) baseline: Baseline,
     pub(crate) state: State,
+}
+
+/// The encoding of the fields before the handler could change them.
+///
+/// It is taken when the handler first asks for `&mut T`, not at load: a handler that only
+/// reads never pays for an encoding, and its session is known unchanged without a comparison.
+/// Changes made through shared references (`Cell`, `RefCell` fields) are not seen.
+pub(crate) enum Baseline {
+    /// The handler never had `&mut T`: nothing can have changed.
+    Untouched,
+    /// The fields as they were before the first `&mut T`.
+    Taken(FieldEncoder),
+    /// Encoding failed when `&mut T` was first handed out; the save reports the error.
+    Unavailable,
+}
+
+impl<T: SessionSchema> Loaded<T> {
+    /// Records the baseline before the first mutable access.
+    pub(crate) fn touch(&mut self) {
+        if matches!(self.baseline, Baseline::Untouched) {
+            self.baseline = match encode(&self.data) {
+                Ok(fields) => Baseline::Taken(fields),
+                Err(_) => Baseline::Unavailable,
+            };
+        }
+    }
+}
+
+/// What a save found out about the fields: their encoding now, and which changed.
+struct Fields {
+    current: FieldEncoder,
+    /// Indices (into `FIELDS`) of the fields whose encoding differs from the baseline.
+    changed: Vec<usize>,
+}
+
+impl Fields {
+    /// Compares with the baseline; `None` when the handler never had `&mut T`.
+    fn compare<T: SessionSchema>(data: &T, baseline: &Baseline) -> Result<Option<Self>, SaveError> {
+        let previous = match baseline {
+            Baseline::Untouched => return Ok(None),
+            Baseline::Taken(previous) => Some(previous),
+            Baseline::Unavailable => None,
+        };
+        let current = encode(data).map_err(SaveError::Field)?;
+        let changed = (0..T::FIELDS.len())
+            .filter(|&i| previous.is_none_or(|p| p.get(i) != current.get(i)))
+            .collect();
+        Ok(Some(Fields { current, changed }))
+    }
+
+    /// The encoding now, computing it if the comparison was skipped.
+    fn current<T: SessionSchema>(
+        compared: Option<Self>,
+        data: &T,
+    ) -> Result<FieldEncoder, SaveError> {
+        match compared {
+            Some(fields) => Ok(fields.current),
+            None => encode(data).map_err(SaveError::Field),
+        }
+    }
 }
 
 /// Why a presented cookie was not used; logged at debug level, never shown to the client.
@@ -203,10 +263,9 @@ impl Engine {
     fn fresh<T: SessionSchema>(&self, state: State) -> Result<Loaded<T>, SessionRejection> {
         self.metrics.record(Event::Fresh);
         let data = T::fresh().map_err(|source| self.field_rejection(source))?;
-        let baseline = encode(&data).map_err(|source| self.field_rejection(source))?;
         Ok(Loaded {
             data,
-            baseline,
+            baseline: Baseline::Untouched,
             state,
         })
     }
@@ -305,7 +364,6 @@ impl Engine {
             .decode::<u64>(IDLE_TIMEOUT_KEY)
             .map_err(|e| Refused::Fields(e.to_string()))?;
         let data = T::decode_fields(&fields).map_err(|e| Refused::Fields(e.to_string()))?;
-        let baseline = encode(&data).map_err(|e| Refused::Fields(e.to_string()))?;
         let mut state = self.fresh_state(now);
         state.is_new = false;
         state.created_at = created_at;
@@ -314,7 +372,7 @@ impl Engine {
         state.stale = opened.stale;
         Ok(Loaded {
             data,
-            baseline,
+            baseline: Baseline::Untouched,
             state,
         })
     }
@@ -366,7 +424,6 @@ impl Engine {
         };
         match self.decode_record::<T>(&record, now) {
             Ok(data) => {
-                let baseline = encode(&data).map_err(|source| self.field_rejection(source))?;
                 state.id = Some(id);
                 state.is_new = false;
                 state.created_at = record.created_at;
@@ -374,7 +431,7 @@ impl Engine {
                 state.idle_timeout = record.idle_timeout;
                 Ok(Loaded {
                     data,
-                    baseline,
+                    baseline: Baseline::Untouched,
                     state,
                 })
             }
@@ -473,8 +530,8 @@ impl Engine {
             }
             return Ok(headers);
         }
-        let current = encode(&data).map_err(SaveError::Field)?;
-        let changed = current != baseline;
+        let compared = Fields::compare(&data, &baseline)?;
+        let changed = compared.as_ref().is_some_and(|f| !f.changed.is_empty());
         let must_seal = changed
             || state.stale
             || state.regenerate
@@ -494,6 +551,7 @@ impl Engine {
             },
             now,
         );
+        let current = Fields::current(compared, &data)?;
         let mut body = Vec::with_capacity(64 + current.len() * 16);
         let idle = state.idle_timeout.map(|t| t.to_string());
         current.write_object_with(
@@ -585,26 +643,17 @@ impl Engine {
             }
             return Ok(headers);
         }
-        let current = encode(&data).map_err(SaveError::Field)?;
-        let changed: Vec<(String, Vec<u8>)> = T::FIELDS
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| current.get(*i) != baseline.get(*i))
-            .map(|(i, field)| {
-                (
-                    (*field).to_owned(),
-                    current.get(i).unwrap_or_default().to_vec(),
-                )
-            })
-            .collect();
+        let compared = Fields::compare(&data, &baseline)?;
+        let any_change = compared.as_ref().is_some_and(|f| !f.changed.is_empty());
         let expires_at = self.next_expiry(&state, now);
         let max_age = self.max_age(&state, expires_at, now);
 
         let needs_new_record = match &old_key {
-            None => !changed.is_empty() || state.idle_timeout_changed || state.regenerate,
+            None => any_change || state.idle_timeout_changed || state.regenerate,
             Some(_) => state.regenerate,
         };
         if needs_new_record {
+            let current = Fields::current(compared, &data)?;
             let id = SessionId::generate().map_err(SaveError::Rng)?;
             let record = Record {
                 fields: T::FIELDS
@@ -633,9 +682,19 @@ impl Engine {
             return Ok(headers);
         };
         let refresh = self.refresh_due(&state, now);
-        if changed.is_empty() && !state.idle_timeout_changed && !refresh {
+        if !any_change && !state.idle_timeout_changed && !refresh {
             return Ok(headers);
         }
+        let changed = compared.map_or_else(Vec::new, |fields| {
+            fields
+                .changed
+                .iter()
+                .map(|&i| {
+                    let value = fields.current.get(i).unwrap_or_default();
+                    (T::FIELDS[i].to_owned(), value.to_vec())
+                })
+                .collect()
+        });
         let update = Update {
             changed,
             expires_at,

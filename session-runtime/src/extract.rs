@@ -189,7 +189,9 @@ impl<T: SessionSchema> Deref for Session<T> {
 
 impl<T: SessionSchema> DerefMut for Session<T> {
     fn deref_mut(&mut self) -> &mut T {
-        &mut self.loaded_mut().data
+        let loaded = self.loaded_mut();
+        loaded.touch();
+        &mut loaded.data
     }
 }
 
