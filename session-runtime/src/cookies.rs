@@ -97,14 +97,43 @@ pub(crate) struct CookieAttributes {
 
 impl CookieAttributes {
     /// A `Set-Cookie` value; `max_age` `None` makes a browser-session cookie.
+    ///
+    /// Written straight into one buffer that becomes the header without a copy: this runs on
+    /// every response that sets a cookie.
     pub(crate) fn set_cookie(&self, name: &str, value: &str, max_age: Option<u64>) -> HeaderValue {
-        let mut c = self.base(name, value);
+        use std::fmt::Write as _;
+        let mut line = String::with_capacity(name.len() + value.len() + 96);
+        line.push_str(name);
+        line.push('=');
+        line.push_str(value);
         if let Some(seconds) = max_age {
-            c.set_max_age(cookie::time::Duration::seconds(
-                i64::try_from(seconds).unwrap_or(i64::MAX),
-            ));
+            // Writing to a String cannot fail.
+            let _ = write!(line, "; Max-Age={seconds}");
         }
-        header_value(&c)
+        line.push_str("; Path=");
+        line.push_str(&self.path);
+        if let Some(domain) = &self.domain {
+            line.push_str("; Domain=");
+            line.push_str(domain);
+        }
+        if self.secure {
+            line.push_str("; Secure");
+        }
+        if self.http_only {
+            line.push_str("; HttpOnly");
+        }
+        line.push_str(match self.same_site {
+            cookie::SameSite::Strict => "; SameSite=Strict",
+            cookie::SameSite::Lax => "; SameSite=Lax",
+            cookie::SameSite::None => "; SameSite=None",
+        });
+        if self.partitioned {
+            line.push_str("; Partitioned");
+        }
+        // Names, values and attributes are validated when the layer is built (tokens, base64
+        // values, checked paths and domains), so this is always a valid header value.
+        HeaderValue::from_maybe_shared(bytes::Bytes::from(line))
+            .unwrap_or_else(|_| HeaderValue::from_static(""))
     }
 
     /// A `Set-Cookie` that deletes the cookie (same path and domain, so the browser matches it).
@@ -157,6 +186,30 @@ mod tests {
     fn candidates_are_bounded() {
         let many = vec!["app=x"; 100].join("; ");
         assert_eq!(find(&headers(&[&many]), "app").len(), MAX_CANDIDATES);
+    }
+
+    #[test]
+    fn set_cookie_matches_the_cookie_crate() {
+        let attrs = CookieAttributes {
+            path: "/app".into(),
+            domain: Some("example.com".into()),
+            secure: true,
+            http_only: true,
+            same_site: cookie::SameSite::Strict,
+            partitioned: true,
+        };
+        let ours = attrs.set_cookie("sid", "abc-_09", Some(60));
+        let parsed = cookie::Cookie::parse(ours.to_str().unwrap()).unwrap();
+        assert_eq!((parsed.name(), parsed.value()), ("sid", "abc-_09"));
+        assert_eq!(parsed.max_age(), Some(cookie::time::Duration::seconds(60)));
+        assert_eq!(parsed.path(), Some("/app"));
+        assert_eq!(parsed.domain(), Some("example.com"));
+        assert_eq!(parsed.secure(), Some(true));
+        assert_eq!(parsed.http_only(), Some(true));
+        assert_eq!(parsed.same_site(), Some(cookie::SameSite::Strict));
+        assert_eq!(parsed.partitioned(), Some(true));
+        let session = attrs.set_cookie("sid", "x", None);
+        assert!(!session.to_str().unwrap().contains("Max-Age"));
     }
 
     #[test]
