@@ -95,6 +95,56 @@ fn bench_store(c: &mut Criterion, rt: &Runtime, name: &str, store: &dyn SessionS
     group.finish();
 }
 
+/// The same Redis round trips with the `redis` crate alone, as a floor for the store's figures:
+/// `PING`, and the `HGETALL` that `load` sends, decoded as `load` decodes it.
+fn bench_redis_client(
+    c: &mut Criterion,
+    rt: &Runtime,
+    server: &RedisServer,
+    store: &dyn SessionStore,
+) {
+    let key = new_key();
+    rt.block_on(store.create(&key, &record()))
+        .expect("create a record to read");
+    let client = redis::Client::open(server.url()).expect("a Redis URL");
+    let conn = rt
+        .block_on(redis::aio::ConnectionManager::new(client))
+        .expect("connect to the private redis-server");
+    let mut group = c.benchmark_group("redis-client");
+    group
+        .sample_size(30)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3));
+    group.bench_function("ping", |b| {
+        b.to_async(rt).iter(|| {
+            let mut conn = conn.clone();
+            async move {
+                let pong: String = redis::cmd("PING")
+                    .query_async(&mut conn)
+                    .await
+                    .expect("PING");
+                pong
+            }
+        });
+    });
+    group.bench_function("hgetall", |b| {
+        b.to_async(rt).iter(|| {
+            let mut conn = conn.clone();
+            let key = key.as_str().to_owned();
+            async move {
+                let reply: Vec<(Vec<u8>, Vec<u8>)> = redis::cmd("HGETALL")
+                    .arg(key)
+                    .query_async(&mut conn)
+                    .await
+                    .expect("HGETALL");
+                assert!(!reply.is_empty());
+                reply
+            }
+        });
+    });
+    group.finish();
+}
+
 fn stores(c: &mut Criterion) {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -120,6 +170,7 @@ fn stores(c: &mut Criterion) {
             .block_on(session_runtime::store::RedisStore::connect(&server.url()))
             .expect("connect to the private redis-server");
         bench_store(c, &rt, "redis", &redis);
+        bench_redis_client(c, &rt, &server, &redis);
     } else {
         eprintln!("redis-server not found: the Redis store is left out");
     }
