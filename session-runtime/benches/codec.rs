@@ -9,7 +9,11 @@ use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use criterion::measurement::{Measurement, ValueFormatter, WallTime};
 use criterion::{BenchmarkId, Criterion, Throughput};
 use session_runtime::EncryptionMode;
+use session_runtime::codec::compress::{self, Dictionary, PreparedDictionary};
 use session_runtime::codec::{Codec, CodecOptions, KeyRing, Timestamps, modern};
+
+#[path = "../tests/support/session_corpus.rs"]
+mod session_corpus;
 
 const SIZES: [usize; 4] = [64, 200, 1024, 4096];
 const TIMES: Timestamps = Timestamps {
@@ -247,10 +251,148 @@ impl ValueFormatter for Nanoseconds {
     }
 }
 
+/// zstd dictionaries on the synthetic shop corpus (tests/support/session_corpus.rs): the sizes
+/// per bucket (printed, not timed), seal+open with and without a dictionary, and whether the
+/// dictionary path should keep a compression context per thread or make one per call.
+fn bench_dictionary<M: Measurement>(c: &mut Criterion<M>) {
+    use session_corpus::{BUCKETS, corpus};
+
+    let training = corpus(1, 2000, 150, 2048);
+    let held_out = corpus(99, 1000, 150, 2048);
+    let bytes = zstd::dict::from_samples(&training, 16 * 1024).unwrap();
+    let dictionary = Dictionary::from(bytes.clone());
+    let keys =
+        KeyRing::from_secrets([b"benchmark secret, thirty-two bytes long at least"]).unwrap();
+    let make = |level: i32, dictionary: Option<&Dictionary>| {
+        let mut options = CodecOptions::new(EncryptionMode::Modern, "session");
+        options.compression_level = level;
+        options.compression_dictionary = dictionary.cloned();
+        Codec::new(&keys, options).unwrap()
+    };
+    let variants = [
+        ("modern", make(0, None)),
+        ("modern+zstd1", make(1, None)),
+        ("modern+zstd3", make(3, None)),
+        ("modern+zstd1+dict", make(1, Some(&dictionary))),
+        ("modern+zstd3+dict", make(3, Some(&dictionary))),
+    ];
+
+    // Sizes: each held-out session compressed alone, kept only when smaller (as seal does),
+    // and the cookie value's length.
+    println!(
+        "dictionary sizes: 16 KiB dictionary from 2000 sessions, {} held-out sessions",
+        held_out.len()
+    );
+    println!(
+        "bucket | n | body | zstd1 | zstd3 | zstd1+dict | zstd3+dict | value: plain / zstd3 / zstd3+dict"
+    );
+    let prepared = [1, 3].map(|level| PreparedDictionary::new(&dictionary, level).unwrap());
+    for &(label, min, max) in BUCKETS {
+        let bodies: Vec<&Vec<u8>> = held_out
+            .iter()
+            .filter(|s| (min..=max).contains(&s.len()))
+            .collect();
+        let total = |f: &dyn Fn(&[u8]) -> usize| bodies.iter().map(|b| f(b)).sum::<usize>();
+        let body = total(&|b| b.len());
+        let plain = |level| {
+            total(&|b| {
+                compress::compress(b, level)
+                    .unwrap()
+                    .map_or(b.len(), |f| f.len())
+            })
+        };
+        let dict = |p: &PreparedDictionary| {
+            total(&|b| {
+                compress::compress_with_dictionary(b, p)
+                    .unwrap()
+                    .map_or(b.len(), |f| f.len())
+            })
+        };
+        let value = |codec: &Codec| total(&|b| codec.seal(b, TIMES).unwrap().len());
+        let (z1, z3, d1, d3) = (plain(1), plain(3), dict(&prepared[0]), dict(&prepared[1]));
+        let ratio = |n: usize| body as f64 / n as f64;
+        println!(
+            "{label} | {} | {} | {:.2} | {:.2} | {:.2} | {:.2} | {} / {} / {}",
+            bodies.len(),
+            body / bodies.len(),
+            ratio(z1),
+            ratio(z3),
+            ratio(d1),
+            ratio(d3),
+            value(&variants[0].1) / bodies.len(),
+            value(&variants[2].1) / bodies.len(),
+            value(&variants[4].1) / bodies.len(),
+        );
+    }
+
+    // One representative session per bucket: the held-out one closest to its middle.
+    let mut group = c.benchmark_group("dictionary-seal+open");
+    for &(_, min, max) in BUCKETS {
+        let middle = (min + max) / 2;
+        let body = held_out
+            .iter()
+            .min_by_key(|s| s.len().abs_diff(middle))
+            .unwrap();
+        group.throughput(Throughput::Bytes(body.len() as u64));
+        for (name, codec) in &variants {
+            group.bench_function(BenchmarkId::new(*name, body.len()), |b| {
+                b.iter(|| {
+                    let value = codec.seal(black_box(body), TIMES).unwrap();
+                    codec.open(&value).unwrap()
+                })
+            });
+        }
+    }
+    group.finish();
+
+    // A context per thread (what compress.rs does) against one per call, both with the
+    // dictionary prepared once.
+    let body = held_out
+        .iter()
+        .min_by_key(|s| s.len().abs_diff(750))
+        .unwrap();
+    let encoder = zstd::dict::EncoderDictionary::copy(&bytes, 3);
+    let decoder = zstd::dict::DecoderDictionary::copy(&bytes);
+    let frame = compress::compress_with_dictionary(body, &prepared[1])
+        .unwrap()
+        .unwrap();
+    let mut group = c.benchmark_group("dictionary-context");
+    group.bench_function(BenchmarkId::new("compress/thread-local", body.len()), |b| {
+        b.iter(|| compress::compress_with_dictionary(black_box(body), &prepared[1]).unwrap())
+    });
+    group.bench_function(BenchmarkId::new("compress/per-call", body.len()), |b| {
+        b.iter(|| {
+            zstd::bulk::Compressor::with_prepared_dictionary(&encoder)
+                .unwrap()
+                .compress(black_box(body))
+                .unwrap()
+        })
+    });
+    group.bench_function(
+        BenchmarkId::new("decompress/thread-local", body.len()),
+        |b| {
+            b.iter(|| {
+                compress::decompress_with_dictionary(black_box(&frame), 64 * 1024, &prepared[1])
+                    .unwrap()
+            })
+        },
+    );
+    group.bench_function(BenchmarkId::new("decompress/per-call", body.len()), |b| {
+        b.iter(|| {
+            zstd::bulk::Decompressor::with_prepared_dictionary(&decoder)
+                .unwrap()
+                .decompress(black_box(&frame), 64 * 1024)
+                .unwrap()
+        })
+    });
+    group.finish();
+}
+
 fn run<M: Measurement>(mut c: Criterion<M>) {
     bench_nonce(&mut c);
     bench_aead(&mut c);
     bench_codec(&mut c);
+    bench_dictionary(&mut c);
     c.final_summary();
 }
 
