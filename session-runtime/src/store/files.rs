@@ -19,18 +19,12 @@
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
-use std::marker::PhantomData;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::{Duration, SystemTime};
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
-use serde::de::{Deserializer, MapAccess, Visitor};
-use serde::{Deserialize, Serialize, Serializer};
-use serde_json::value::RawValue;
-
+use super::document::{decode, encode};
 use super::{BoxFuture, Record, SessionStore, StoreError, Update, Updated};
 use crate::id::StoreKey;
 use crate::time::unix_now;
@@ -42,9 +36,6 @@ use crate::time::unix_now;
 /// assert_eq!(session_runtime::store::files::DEFAULT_MAX_FILE_SIZE, 1 << 20);
 /// ```
 pub const DEFAULT_MAX_FILE_SIZE: u64 = 1024 * 1024;
-
-/// The version of the file format written in `"v"`.
-const FORMAT_VERSION: u32 = 1;
 
 /// How many in-process locks updates of different sessions share.
 const LOCK_SHARDS: usize = 64;
@@ -780,156 +771,9 @@ fn io_error(doing: &str, path: &Path, e: io::Error) -> StoreError {
     StoreError::with_source(format!("files store: {doing} {} failed", path.display()), e)
 }
 
-// The file format.
-
-#[derive(Serialize)]
-struct FileOut<'a> {
-    v: u32,
-    created_at: u64,
-    expires_at: u64,
-    idle_timeout: Option<u64>,
-    fields: Entries<&'a str, &'a RawValue>,
-    #[serde(skip_serializing_if = "Entries::is_empty")]
-    bin: Entries<&'a str, String>,
-}
-
-#[derive(Deserialize)]
-struct FileIn<'a> {
-    v: u32,
-    created_at: u64,
-    expires_at: u64,
-    #[serde(default)]
-    idle_timeout: Option<u64>,
-    #[serde(borrow)]
-    fields: Entries<String, &'a RawValue>,
-    #[serde(default)]
-    bin: Entries<String, String>,
-}
-
-/// A JSON object kept as its entries, in order.
-struct Entries<K, V>(Vec<(K, V)>);
-
-impl<K, V> Entries<K, V> {
-    fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-}
-
-impl<K, V> Default for Entries<K, V> {
-    fn default() -> Self {
-        Entries(Vec::new())
-    }
-}
-
-impl<K: Serialize, V: Serialize> Serialize for Entries<K, V> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_map(self.0.iter().map(|(k, v)| (k, v)))
-    }
-}
-
-impl<'de, K: Deserialize<'de>, V: Deserialize<'de>> Deserialize<'de> for Entries<K, V> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct EntriesVisitor<K, V>(PhantomData<(K, V)>);
-
-        impl<'de, K: Deserialize<'de>, V: Deserialize<'de>> Visitor<'de> for EntriesVisitor<K, V> {
-            type Value = Entries<K, V>;
-
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("an object of field names to values")
-            }
-
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-                let mut entries = Vec::new();
-                while let Some(entry) = map.next_entry()? {
-                    entries.push(entry);
-                }
-                Ok(Entries(entries))
-            }
-        }
-
-        deserializer.deserialize_map(EntriesVisitor(PhantomData))
-    }
-}
-
-/// The encoding of a field as one JSON value, if it is exactly one (no surrounding space).
-fn as_exact_json(value: &[u8]) -> Option<&RawValue> {
-    serde_json::from_slice::<&RawValue>(value)
-        .ok()
-        .filter(|raw| raw.get().as_bytes() == value)
-}
-
-fn encode(record: &Record) -> Vec<u8> {
-    let mut fields = Vec::with_capacity(record.fields.len());
-    let mut bin = Vec::new();
-    for (name, value) in &record.fields {
-        match as_exact_json(value) {
-            Some(raw) => fields.push((name.as_str(), raw)),
-            None => bin.push((name.as_str(), STANDARD.encode(value))),
-        }
-    }
-    let file = FileOut {
-        v: FORMAT_VERSION,
-        created_at: record.created_at,
-        expires_at: record.expires_at,
-        idle_timeout: record.idle_timeout,
-        fields: Entries(fields),
-        bin: Entries(bin),
-    };
-    // Serializing plain numbers, strings and already-valid JSON into a Vec cannot fail.
-    serde_json::to_vec(&file).unwrap_or_default()
-}
-
-fn decode(bytes: &[u8]) -> Result<Record, String> {
-    let file: FileIn<'_> = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
-    if file.v != FORMAT_VERSION {
-        return Err(format!("unknown format version {}", file.v));
-    }
-    let mut record = Record {
-        fields: Vec::with_capacity(file.fields.0.len() + file.bin.0.len()),
-        created_at: file.created_at,
-        expires_at: file.expires_at,
-        idle_timeout: file.idle_timeout,
-    };
-    for (name, raw) in &file.fields.0 {
-        record.set_field(name, raw.get().as_bytes());
-    }
-    for (name, encoded) in &file.bin.0 {
-        let value = STANDARD
-            .decode(encoded)
-            .map_err(|e| format!("field `{name}`: {e}"))?;
-        record.set_field(name, &value);
-    }
-    Ok(record)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn format_round_trips_json_and_other_bytes() {
-        let record = Record {
-            fields: vec![
-                ("a".into(), br#"{"x":[1,2]}"#.to_vec()),
-                ("b".into(), b" 1 ".to_vec()),
-                ("c".into(), vec![0xff, 0x00]),
-                ("d".into(), b"\"text\"".to_vec()),
-            ],
-            created_at: 10,
-            expires_at: 20,
-            idle_timeout: Some(5),
-        };
-        let bytes = encode(&record);
-        let text = std::str::from_utf8(&bytes).unwrap();
-        assert!(text.contains(r#""a":{"x":[1,2]}"#), "{text}");
-        let back = decode(&bytes).unwrap();
-        for (name, value) in &record.fields {
-            assert_eq!(back.field(name), Some(value.as_slice()), "{name}");
-        }
-        assert_eq!(back.created_at, 10);
-        assert_eq!(back.expires_at, 20);
-        assert_eq!(back.idle_timeout, Some(5));
-    }
 
     #[test]
     fn templates_are_checked() {

@@ -14,6 +14,7 @@ use std::pin::Pin;
 
 use crate::id::StoreKey;
 
+pub mod document;
 pub mod files;
 #[cfg(feature = "memcached")]
 pub mod memcached;
