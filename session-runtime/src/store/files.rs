@@ -21,7 +21,7 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Weak};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use super::document::{decode, encode};
@@ -224,28 +224,18 @@ impl FilesStore {
     /// # }
     /// ```
     pub fn spawn_sweeper(&self, interval: Duration) -> tokio::task::JoinHandle<()> {
-        let weak: Weak<Inner> = Arc::downgrade(&self.inner);
-        let interval = interval.max(Duration::from_millis(1));
-        tokio::spawn(async move {
-            let mut ticker = tokio::time::interval(interval);
-            ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            ticker.tick().await;
-            loop {
-                ticker.tick().await;
-                let Some(inner) = weak.upgrade() else { break };
-                let dir = inner.dir.clone();
-                match tokio::task::spawn_blocking(move || inner.purge_expired(unix_now())).await {
-                    Ok(Ok(removed)) => {
-                        if removed > 0 {
-                            tracing::debug!(dir = %dir.display(), removed, "removed expired session files");
-                        }
-                    }
-                    Ok(Err(e)) => {
-                        tracing::warn!(dir = %dir.display(), error = %e, "sweeping expired session files failed");
-                    }
-                    Err(e) => {
-                        tracing::warn!(dir = %dir.display(), error = %e, "the session file sweeper failed");
-                    }
+        super::sweeper::spawn(Arc::downgrade(&self.inner), interval, |inner| async move {
+            let dir = inner.dir.clone();
+            match tokio::task::spawn_blocking(move || inner.purge_expired(unix_now())).await {
+                Ok(Ok(0)) => {}
+                Ok(Ok(removed)) => {
+                    tracing::debug!(dir = %dir.display(), removed, "removed expired session files");
+                }
+                Ok(Err(e)) => {
+                    tracing::warn!(dir = %dir.display(), error = %e, "sweeping expired session files failed");
+                }
+                Err(e) => {
+                    tracing::warn!(dir = %dir.display(), error = %e, "the session file sweeper failed");
                 }
             }
         })

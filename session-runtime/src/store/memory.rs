@@ -1,7 +1,7 @@
 //! An in-process store: for tests, development and single-process apps.
 
 use std::collections::{BTreeSet, HashMap};
-use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use super::{BoxFuture, Record, SessionStore, StoreError, Update, Updated};
@@ -130,16 +130,9 @@ impl MemoryStore {
     /// Sweeps expired records every `interval` on the current tokio runtime, for as long as a
     /// handle to the store exists.
     pub fn spawn_sweeper(&self, interval: Duration) -> tokio::task::JoinHandle<()> {
-        let weak: Weak<Inner> = Arc::downgrade(&self.inner);
-        tokio::spawn(async move {
-            let mut ticker = tokio::time::interval(interval);
-            ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            ticker.tick().await;
-            loop {
-                ticker.tick().await;
-                let Some(inner) = weak.upgrade() else { break };
-                MemoryStore { inner }.purge_expired();
-            }
+        super::sweeper::spawn(Arc::downgrade(&self.inner), interval, |inner| {
+            MemoryStore { inner }.purge_expired();
+            std::future::ready(())
         })
     }
 

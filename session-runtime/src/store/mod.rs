@@ -23,6 +23,7 @@ pub mod memory;
 pub mod postgres;
 #[cfg(feature = "redis")]
 pub mod redis;
+mod sweeper;
 
 pub use files::FilesStore;
 #[cfg(feature = "memcached")]

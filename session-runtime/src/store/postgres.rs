@@ -70,7 +70,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::sync::{Arc, Weak};
+use std::sync::Arc;
 use std::time::Duration;
 
 use deadpool_postgres::tokio_postgres::config::Host;
@@ -560,22 +560,11 @@ impl PostgresStore {
     /// # }
     /// ```
     pub fn spawn_sweeper(&self, interval: Duration) -> tokio::task::JoinHandle<()> {
-        let weak: Weak<Inner> = Arc::downgrade(&self.inner);
-        tokio::spawn(async move {
-            let mut ticker = tokio::time::interval(interval);
-            ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            ticker.tick().await;
-            loop {
-                ticker.tick().await;
-                let Some(inner) = weak.upgrade() else { break };
-                let store = PostgresStore { inner };
-                match store.purge_expired().await {
-                    Ok(0) => {}
-                    Ok(n) => tracing::debug!(deleted = n, "purged expired PostgreSQL sessions"),
-                    Err(e) => {
-                        tracing::warn!(error = %e, "purging expired PostgreSQL sessions failed")
-                    }
-                }
+        super::sweeper::spawn(Arc::downgrade(&self.inner), interval, |inner| async move {
+            match (PostgresStore { inner }).purge_expired().await {
+                Ok(0) => {}
+                Ok(n) => tracing::debug!(deleted = n, "purged expired PostgreSQL sessions"),
+                Err(e) => tracing::warn!(error = %e, "purging expired PostgreSQL sessions failed"),
             }
         })
     }
