@@ -15,7 +15,7 @@ use session_runtime::codec::{Codec, CodecOptions, KeyRing, Timestamps, modern};
 #[path = "../tests/support/session_corpus.rs"]
 mod session_corpus;
 
-const SIZES: [usize; 4] = [64, 200, 1024, 4096];
+const SIZES: [usize; 5] = [64, 200, 1024, 4096, 16384];
 const TIMES: Timestamps = Timestamps {
     issued_at: 1_700_000_000,
     expires_at: 1_700_003_600,
@@ -61,6 +61,8 @@ fn codec(mode: EncryptionMode, level: i32) -> Codec {
         KeyRing::from_secrets([b"benchmark secret, thirty-two bytes long at least"]).unwrap();
     let mut options = CodecOptions::new(mode, "session");
     options.compression_level = level;
+    // Room for the 16 KiB bodies (a session that large only fits chunked or server-side).
+    options.max_value_len = 64 * 1024;
     Codec::new(&keys, options).unwrap()
 }
 
