@@ -2,51 +2,22 @@
 
 #![cfg(feature = "memcached")]
 
+#[path = "support/records.rs"]
+mod records;
+
+use records::{new_key, now, record, update};
+
 #[path = "support/memcached_server.rs"]
 mod memcached_server;
 
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use async_memcached::{AsciiProtocol, Client, MetaProtocol};
 use memcached_server::MemcachedServer;
 use session_runtime::SessionId;
 use session_runtime::StoreKey;
 use session_runtime::store::memcached::MemcachedOptions;
-use session_runtime::store::{MemcachedStore, Record, SessionStore, Update, Updated};
-
-fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .expect("clock after 1970")
-        .as_secs()
-}
-
-fn new_key() -> StoreKey {
-    SessionId::generate().unwrap().store_key("test:")
-}
-
-fn record(fields: &[(&str, &str)], expires_at: u64) -> Record {
-    Record {
-        fields: fields
-            .iter()
-            .map(|(n, v)| ((*n).to_owned(), v.as_bytes().to_vec()))
-            .collect(),
-        created_at: now(),
-        expires_at,
-        idle_timeout: None,
-    }
-}
-
-fn update(changed: &[(&str, &str)], expires_at: u64) -> Update {
-    Update {
-        changed: changed
-            .iter()
-            .map(|(n, v)| ((*n).to_owned(), v.as_bytes().to_vec()))
-            .collect(),
-        expires_at,
-        idle_timeout: None,
-    }
-}
+use session_runtime::store::{MemcachedStore, SessionStore, Updated};
 
 /// A plain connection to inspect the server directly.
 async fn raw(server: &MemcachedServer) -> Client {

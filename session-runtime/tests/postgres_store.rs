@@ -3,51 +3,22 @@
 
 #![cfg(feature = "postgres")]
 
+#[path = "support/records.rs"]
+mod records;
+
+use records::{new_key, now, record, update};
+
 #[path = "support/postgres_server.rs"]
 mod postgres_server;
 
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use postgres_server::PostgresServer;
 use session_runtime::SessionId;
 use session_runtime::StoreKey;
 use session_runtime::store::postgres::PostgresOptions;
-use session_runtime::store::{PostgresStore, Record, SessionStore, Update, Updated};
+use session_runtime::store::{PostgresStore, SessionStore, Updated};
 use tokio_postgres::{Client, NoTls};
-
-fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .expect("clock after 1970")
-        .as_secs()
-}
-
-fn new_key() -> StoreKey {
-    SessionId::generate().unwrap().store_key("test:")
-}
-
-fn record(fields: &[(&str, &str)], expires_at: u64) -> Record {
-    Record {
-        fields: fields
-            .iter()
-            .map(|(n, v)| ((*n).to_owned(), v.as_bytes().to_vec()))
-            .collect(),
-        created_at: now(),
-        expires_at,
-        idle_timeout: None,
-    }
-}
-
-fn update(changed: &[(&str, &str)], expires_at: u64) -> Update {
-    Update {
-        changed: changed
-            .iter()
-            .map(|(n, v)| ((*n).to_owned(), v.as_bytes().to_vec()))
-            .collect(),
-        expires_at,
-        idle_timeout: None,
-    }
-}
 
 /// A plain connection to inspect the database directly.
 async fn raw(server: &PostgresServer) -> Client {

@@ -3,6 +3,11 @@
 
 #![cfg(feature = "redis")]
 
+#[path = "support/records.rs"]
+mod records;
+
+use records::{new_key, now, record, update};
+
 #[path = "support/redis_cluster.rs"]
 mod redis_cluster;
 #[path = "support/redis_server.rs"]
@@ -10,52 +15,23 @@ mod redis_server;
 
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use redis::AsyncCommands;
 use redis::aio::MultiplexedConnection;
 use redis_cluster::RedisCluster;
 use redis_server::RedisServer;
-use session_runtime::SessionId;
 use session_runtime::StoreKey;
-use session_runtime::store::{Record, RedisStore, SessionStore, StoreError, Update, Updated};
+use session_runtime::store::{Record, RedisStore, SessionStore, StoreError, Updated};
 
 /// How long the store may take to serve a session again after its master was killed.
 const RECOVERY: Duration = Duration::from_secs(30);
-
-fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .expect("clock after 1970")
-        .as_secs()
-}
-
-fn new_key() -> StoreKey {
-    SessionId::generate().unwrap().store_key("cluster:")
-}
 
 fn fields(items: &[(&str, &str)]) -> Vec<(String, Vec<u8>)> {
     items
         .iter()
         .map(|(n, v)| ((*n).to_owned(), v.as_bytes().to_vec()))
         .collect()
-}
-
-fn record(items: &[(&str, &str)], expires_at: u64) -> Record {
-    Record {
-        fields: fields(items),
-        created_at: now(),
-        expires_at,
-        idle_timeout: None,
-    }
-}
-
-fn update(changed: &[(&str, &str)], expires_at: u64) -> Update {
-    Update {
-        changed: fields(changed),
-        expires_at,
-        idle_timeout: None,
-    }
 }
 
 /// The fields of a record sorted by name, as text.
