@@ -165,39 +165,7 @@ async fn update_on_a_missing_record_creates_nothing() {
 async fn concurrent_updates_to_different_fields_all_land() {
     let server = MemcachedServer::start();
     let store = MemcachedStore::connect(&server.url()).await.unwrap();
-    let key = new_key();
-    let far = now() + 600;
-    store
-        .create(&key, &record(&[("base", "0")], far))
-        .await
-        .unwrap();
-
-    let mut tasks = tokio::task::JoinSet::new();
-    for i in 0..50 {
-        let store = store.clone();
-        let key = key.clone();
-        tasks.spawn(async move {
-            let name = format!("field{i}");
-            let value = i.to_string();
-            store
-                .update(&key, &update(&[(&name, &value)], far), now())
-                .await
-        });
-    }
-    while let Some(result) = tasks.join_next().await {
-        assert_eq!(result.unwrap().unwrap(), Updated::Applied);
-    }
-
-    let loaded = store.load(&key, now()).await.unwrap().unwrap();
-    assert_eq!(loaded.fields.len(), 51);
-    assert_eq!(loaded.field("base"), Some(&b"0"[..]));
-    for i in 0..50 {
-        assert_eq!(
-            loaded.field(&format!("field{i}")),
-            Some(i.to_string().as_bytes()),
-            "field{i}"
-        );
-    }
+    records::concurrent_updates_to_different_fields_all_land(store).await;
 }
 
 #[tokio::test]

@@ -45,3 +45,44 @@ pub fn update(changed: &[(&str, &str)], expires_at: u64) -> Update {
         idle_timeout: None,
     }
 }
+
+/// 50 concurrent updates, each to its own field of one record: every one applies, and every
+/// field is there afterwards (the store merges fields; none is lost to a concurrent write).
+pub async fn concurrent_updates_to_different_fields_all_land<S>(store: S)
+where
+    S: session_runtime::store::SessionStore + Clone,
+{
+    use session_runtime::store::Updated;
+
+    let key = new_key();
+    let far = now() + 600;
+    store
+        .create(&key, &record(&[("base", "0")], far))
+        .await
+        .unwrap();
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..50 {
+        let store = store.clone();
+        let key = key.clone();
+        tasks.spawn(async move {
+            let name = format!("field{i}");
+            let value = i.to_string();
+            store
+                .update(&key, &update(&[(&name, &value)], far), now())
+                .await
+        });
+    }
+    while let Some(result) = tasks.join_next().await {
+        assert_eq!(result.unwrap().unwrap(), Updated::Applied);
+    }
+    let loaded = store.load(&key, now()).await.unwrap().unwrap();
+    assert_eq!(loaded.fields.len(), 51);
+    assert_eq!(loaded.field("base"), Some(&b"0"[..]));
+    for i in 0..50 {
+        assert_eq!(
+            loaded.field(&format!("field{i}")),
+            Some(i.to_string().as_bytes()),
+            "field{i}"
+        );
+    }
+}
