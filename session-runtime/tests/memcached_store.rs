@@ -80,36 +80,8 @@ async fn create_load_update_delete_round_trip() {
     assert_eq!(stored["created_at"], created.created_at);
     assert_eq!(stored["idle_timeout"], 300);
 
-    // Only changed fields are written; others and the idle timeout stay.
+    records::updates_write_only_changed_fields(&store, &key, far, created.created_at).await;
     let later = far + 60;
-    let applied = store
-        .update(
-            &key,
-            &update(&[("count", "2"), ("cart", "[]")], later),
-            now(),
-        )
-        .await
-        .unwrap();
-    assert_eq!(applied, Updated::Applied);
-    let loaded = store.load(&key, now()).await.unwrap().unwrap();
-    assert_eq!(loaded.field("user"), Some(&b"\"ada\""[..]));
-    assert_eq!(loaded.field("count"), Some(&b"2"[..]));
-    assert_eq!(loaded.field("cart"), Some(&b"[]"[..]));
-    assert_eq!(loaded.expires_at, later);
-    assert_eq!(loaded.idle_timeout, Some(300));
-    assert_eq!(loaded.created_at, created.created_at);
-
-    // A new idle timeout replaces the old one.
-    let mut with_idle = update(&[], later);
-    with_idle.idle_timeout = Some(60);
-    assert_eq!(
-        store.update(&key, &with_idle, now()).await.unwrap(),
-        Updated::Applied
-    );
-    assert_eq!(
-        store.load(&key, now()).await.unwrap().unwrap().idle_timeout,
-        Some(60)
-    );
 
     // Bytes that are not JSON survive too.
     store

@@ -86,3 +86,48 @@ where
         );
     }
 }
+
+/// On a record created at `created_at` with fields `user`, `count` and an idle timeout of 300 s:
+/// an update writes only the fields it names and keeps the others and the idle timeout, and a
+/// new idle timeout replaces the old one.
+pub async fn updates_write_only_changed_fields<S>(
+    store: &S,
+    key: &StoreKey,
+    far: u64,
+    created_at: u64,
+) where
+    S: session_runtime::store::SessionStore,
+{
+    use session_runtime::store::Updated;
+
+    // Only changed fields are written; others and the idle timeout stay.
+    let later = far + 60;
+    let applied = store
+        .update(
+            key,
+            &update(&[("count", "2"), ("cart", "[]")], later),
+            now(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(applied, Updated::Applied);
+    let loaded = store.load(key, now()).await.unwrap().unwrap();
+    assert_eq!(loaded.field("user"), Some(&b"\"ada\""[..]));
+    assert_eq!(loaded.field("count"), Some(&b"2"[..]));
+    assert_eq!(loaded.field("cart"), Some(&b"[]"[..]));
+    assert_eq!(loaded.expires_at, later);
+    assert_eq!(loaded.idle_timeout, Some(300));
+    assert_eq!(loaded.created_at, created_at);
+
+    // A new idle timeout replaces the old one.
+    let mut with_idle = update(&[], later);
+    with_idle.idle_timeout = Some(60);
+    assert_eq!(
+        store.update(key, &with_idle, now()).await.unwrap(),
+        Updated::Applied
+    );
+    assert_eq!(
+        store.load(key, now()).await.unwrap().unwrap().idle_timeout,
+        Some(60)
+    );
+}
