@@ -123,6 +123,13 @@ impl MemcachedServer {
     /// Freezes the server (SIGSTOP): it keeps its connections but answers nothing.
     pub fn pause(&self) {
         self.signal("-STOP");
+        // The stop is delivered asynchronously: wait until the kernel reports it stopped.
+        let pid = self.child.as_ref().map_or(0, Child::id);
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while !is_stopped(pid) {
+            assert!(Instant::now() < deadline, "memcached {pid} did not stop");
+            std::thread::sleep(Duration::from_millis(5));
+        }
     }
 
     /// Lets a paused server run again (SIGCONT).
@@ -217,4 +224,16 @@ fn server_pid(port: u16) -> Option<u32> {
         .lines()
         .find_map(|line| line.strip_prefix("STAT pid "))
         .and_then(|pid| pid.trim().parse().ok())
+}
+
+/// Whether `/proc` reports the process as stopped by a signal (state `T`).
+fn is_stopped(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|stat| {
+            // The state follows the command name, which is in parentheses.
+            let after = stat.rsplit_once(')')?.1;
+            after.split_whitespace().next().map(|state| state == "T")
+        })
+        .unwrap_or(false)
 }
