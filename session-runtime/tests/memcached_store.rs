@@ -179,9 +179,11 @@ async fn memcached_enforces_expiry() {
         .await
         .unwrap();
     let left = ttl(&mut client, &long).await;
+    // memcached converts an absolute expiry with its own clock, which ticks once a second and
+    // may be a second behind ours: the TTL it reports can be one second longer.
     let expected = i64::try_from(in_40_days - now()).unwrap();
     assert!(
-        (expected - 2..=expected).contains(&left),
+        (expected - 2..=expected + 1).contains(&left),
         "TTL {left}, expected ~{expected}"
     );
     store
