@@ -47,7 +47,12 @@ async fn show(auth: Session<Auth>, cart: Session<Cart>) -> Json<serde_json::Valu
 }
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+async fn main() -> std::process::ExitCode {
+    examples::run(app(), "/cart").await
+}
+
+/// The app, or the configuration error that keeps it from starting.
+async fn app() -> examples::Setup {
     let auth = Auth::layer()
         .from_env()?
         .or_ephemeral_secret()
@@ -60,5 +65,5 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .route("/cart", get(show))
         .layer(auth)
         .layer(cart);
-    examples::serve(app, "/cart").await
+    Ok(app)
 }

@@ -25,7 +25,12 @@ async fn count(mut visit: Session<Visit>) -> String {
 }
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+async fn main() -> std::process::ExitCode {
+    examples::run(app(), "/counter").await
+}
+
+/// The app, or the configuration error that keeps it from starting.
+async fn app() -> examples::Setup {
     // Without SESSION_SECRET: an ephemeral key, with a warning (sessions die with the process).
     let sessions = Visit::layer()
         .from_env()?
@@ -33,5 +38,5 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .build()
         .await?;
     let app = Router::new().route("/counter", get(count)).layer(sessions);
-    examples::serve(app, "/counter").await
+    Ok(app)
 }

@@ -84,7 +84,12 @@ fn escape(text: &str) -> String {
 }
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+async fn main() -> std::process::ExitCode {
+    examples::run(app(), "/").await
+}
+
+/// The app, or the configuration error that keeps it from starting.
+async fn app() -> examples::Setup {
     // A secret is needed only if SESSION_STORE=cookie moves the session into the cookie.
     let auth = Auth::layer()
         .from_env()?
@@ -97,5 +102,5 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .route("/private", get(private))
         .route("/logout", get(logout))
         .layer(auth);
-    examples::serve(app, "/").await
+    Ok(app)
 }

@@ -137,6 +137,17 @@ async fn a_bad_override_stops_startup_with_a_clear_message() {
         stderr.contains("SESSION_STORE") && stderr.contains("redis"),
         "{stderr}"
     );
+    // One readable sentence, not a Debug dump of the error.
+    let line = stderr.lines().last().unwrap_or_default();
+    assert!(
+        line.starts_with("error: session `Visit`: SESSION_STORE: "),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("Invalid {") && !stderr.contains("type_name"),
+        "{stderr}"
+    );
+    assert_eq!(output.status.code(), Some(1));
 }
 
 #[tokio::test]
