@@ -36,14 +36,18 @@ pub(crate) struct Metadata {
 /// when saving.
 #[derive(Debug)]
 pub(crate) struct Envelope<F> {
+    /// The fields, by stored name.
     pub(crate) fields: F,
+    /// Everything else the session carries.
     pub(crate) meta: Metadata,
 }
 
 /// The fields of a session being saved: the schema's stored names with their encoding.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct EncodedFields<'a> {
+    /// The schema's stored names (`SessionSchema::FIELDS`).
     pub(crate) names: &'static [&'static str],
+    /// The encoding of each field, in the order of `names`.
     pub(crate) values: &'a FieldEncoder,
 }
 

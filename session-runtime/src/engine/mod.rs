@@ -151,17 +151,7 @@ impl Engine {
         );
         let started = (!span.is_disabled()).then(Instant::now);
         let now = unix_now();
-        let result = match self.plan(loaded, now) {
-            Err(error) => Err(error),
-            Ok((plan, outgoing)) => match &self.backend {
-                Backend::Cookie(codec) => self.save_cookie(codec, plan, outgoing, now),
-                Backend::Server(store) => {
-                    self.save_server(store.as_ref(), plan, outgoing, now)
-                        .instrument(span.clone())
-                        .await
-                }
-            },
-        };
+        let result = self.write(loaded, now, &span).await;
         let outcome = self.record_save(&result);
         if let Some(started) = started {
             span.record("outcome", outcome);
@@ -170,8 +160,26 @@ impl Engine {
         result
     }
 
+    /// Decides what the response writes, and has the backend write it.
+    async fn write<T: SessionSchema>(
+        &self,
+        loaded: Loaded<T>,
+        now: u64,
+        span: &tracing::Span,
+    ) -> Result<Vec<HeaderValue>, SaveError> {
+        let (plan, outgoing) = self.plan_save(loaded, now)?;
+        match &self.backend {
+            Backend::Cookie(codec) => self.save_cookie(codec, plan, outgoing, now),
+            Backend::Server(store) => {
+                self.save_server(store.as_ref(), plan, outgoing, now)
+                    .instrument(span.clone())
+                    .await
+            }
+        }
+    }
+
     /// Compares the fields with the baseline and decides what the response writes.
-    fn plan<T: SessionSchema>(
+    fn plan_save<T: SessionSchema>(
         &self,
         loaded: Loaded<T>,
         now: u64,
