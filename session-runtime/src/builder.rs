@@ -466,7 +466,7 @@ impl<T: SessionSchema> SessionLayerBuilder<T> {
             .unwrap_or((expire / 10).clamp(1, 60))
             .min(expire);
         if self.settings.prefix.is_none() {
-            self.settings.prefix = Some(format!("{}:", self.settings.cookie_name));
+            self.settings.prefix = Some(self.settings.store_prefix());
         }
         let custom_instance = self.store_instance.is_some();
         let backend = match (&self.store, self.store_instance.take()) {

@@ -113,7 +113,9 @@ pub enum SessionRejection {
         /// Why.
         source: StoreError,
     },
-    /// A field's default could not be encoded (a `Serialize` impl failed).
+    /// A fresh session could not be built: [`SessionSchema::fresh`](crate::SessionSchema::fresh)
+    /// failed. Types from `#[derive(Session)]` never fail there (every absent field takes its
+    /// default); only a hand-written `SessionSchema` can.
     Field {
         /// The session type.
         type_name: &'static str,

@@ -1,61 +1,16 @@
 //! `Session<T>`: the extractor handlers take, with the fields as typed properties.
 
 use std::ops::{Deref, DerefMut};
-use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime};
 
 use axum::extract::FromRequestParts;
 use http::request::Parts;
 
-use crate::engine::{Engine, Loaded};
+use crate::engine::{Intent, Loaded};
 use crate::error::SessionRejection;
 use crate::schema::SessionSchema;
+use crate::slot::SessionSlot;
 use crate::time::{system_time, unix_now};
-
-/// Where a request's session waits between the layer, the extractor and the save.
-pub(crate) enum SlotState<T> {
-    /// Nobody asked for the session: nothing was decrypted or loaded.
-    Untouched,
-    /// A `Session<T>` holds it.
-    CheckedOut,
-    /// The handler is done with it: ready to save.
-    Returned(Loaded<T>),
-}
-
-/// The per-request link between the layer and the extractor (a request extension).
-pub(crate) struct SessionSlot<T> {
-    pub(crate) engine: Arc<Engine>,
-    state: Arc<Mutex<SlotState<T>>>,
-}
-
-impl<T> Clone for SessionSlot<T> {
-    fn clone(&self) -> Self {
-        SessionSlot {
-            engine: Arc::clone(&self.engine),
-            state: Arc::clone(&self.state),
-        }
-    }
-}
-
-impl<T> SessionSlot<T> {
-    pub(crate) fn new(engine: Arc<Engine>) -> Self {
-        SessionSlot {
-            engine,
-            state: Arc::new(Mutex::new(SlotState::Untouched)),
-        }
-    }
-
-    fn lock(&self) -> MutexGuard<'_, SlotState<T>> {
-        // Nothing panics while the lock is held; a poisoned slot still holds a whole state.
-        self.state
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
-    pub(crate) fn take(&self) -> SlotState<T> {
-        std::mem::replace(&mut *self.lock(), SlotState::Untouched)
-    }
-}
 
 /// The session of type `T` for this request: use its fields directly.
 ///
@@ -152,16 +107,16 @@ impl<T: SessionSchema> Session<T> {
     /// }
     /// ```
     pub fn set_expiry(&mut self, idle_timeout: Duration) {
-        let state = &mut self.loaded_mut().state;
-        state.idle_timeout = Some(idle_timeout.as_secs().max(1));
-        state.idle_timeout_changed = true;
+        self.loaded_mut()
+            .state
+            .set_idle_timeout(idle_timeout.as_secs().max(1));
     }
 
     /// Issues a new session id keeping the data, and deletes the old record: call it on every
     /// privilege change (log in, log out, role change) against session fixation. With the
     /// cookie store the value is re-sealed under a fresh nonce.
     pub fn regenerate(&mut self) {
-        self.loaded_mut().state.regenerate = true;
+        self.loaded_mut().state.intent = Intent::Regenerate;
     }
 
     /// Ends the session: the record is deleted and the cookie expired (same domain and path).
@@ -175,7 +130,7 @@ impl<T: SessionSchema> Session<T> {
     /// }
     /// ```
     pub fn destroy(mut self) {
-        self.loaded_mut().state.destroyed = true;
+        self.loaded_mut().state.intent = Intent::Destroy;
     }
 }
 
@@ -207,7 +162,7 @@ impl<T: SessionSchema + std::fmt::Debug> std::fmt::Debug for Session<T> {
 impl<T: SessionSchema> Drop for Session<T> {
     fn drop(&mut self) {
         if let Some(loaded) = self.loaded.take() {
-            *self.slot.lock() = SlotState::Returned(loaded);
+            self.slot.give_back(loaded);
         }
     }
 }
@@ -216,39 +171,15 @@ impl<T: SessionSchema, S: Send + Sync> FromRequestParts<S> for Session<T> {
     type Rejection = SessionRejection;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        let type_name = || T::attributes().type_name;
         let Some(slot) = parts.extensions.get::<SessionSlot<T>>().cloned() else {
             return Err(SessionRejection::MissingLayer {
-                type_name: type_name(),
+                type_name: T::attributes().type_name,
             });
         };
-        let previous = std::mem::replace(&mut *slot.lock(), SlotState::CheckedOut);
-        let loaded = match previous {
-            SlotState::Returned(loaded) => loaded,
-            SlotState::CheckedOut => {
-                return Err(SessionRejection::AlreadyExtracted {
-                    type_name: type_name(),
-                });
-            }
-            SlotState::Untouched => {
-                // Should loading fail or be cancelled, the slot must not stay checked out.
-                let restore = RestoreOnDrop(&slot);
-                let loaded = slot.engine.load::<T>(&parts.headers).await?;
-                std::mem::forget(restore);
-                loaded
-            }
-        };
+        let loaded = slot.check_out(&parts.headers).await?;
         Ok(Session {
             loaded: Some(loaded),
             slot,
         })
-    }
-}
-
-struct RestoreOnDrop<'a, T>(&'a SessionSlot<T>);
-
-impl<T> Drop for RestoreOnDrop<'_, T> {
-    fn drop(&mut self) {
-        *self.0.lock() = SlotState::Untouched;
     }
 }

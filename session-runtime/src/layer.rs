@@ -13,9 +13,9 @@ use tower_layer::Layer;
 use tower_service::Service;
 
 use crate::engine::Engine;
-use crate::extract::{SessionSlot, SlotState};
 use crate::metrics::SessionMetrics;
 use crate::schema::SessionSchema;
+use crate::slot::{SessionSlot, SlotState};
 
 /// The session layer of type `T`, made by `T::layer()...build()`.
 ///

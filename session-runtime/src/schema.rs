@@ -128,12 +128,6 @@ impl FieldEncoder {
         self.ends.is_empty()
     }
 
-    /// Forgets every field, keeping the allocation.
-    pub fn clear(&mut self) {
-        self.bytes.clear();
-        self.ends.clear();
-    }
-
     /// Writes the fields as one JSON object keyed by `names` (the schema's stored names).
     pub fn write_object(&self, names: &[&str], out: &mut Vec<u8>) {
         self.write_object_with(names, None, out);
@@ -210,6 +204,12 @@ impl<'a> StoredFields<'a> {
     /// Builds fields from raw values already split by name (server-side stores keep them so).
     pub fn from_entries(entries: Vec<(Cow<'a, str>, &'a RawValue)>) -> Self {
         StoredFields { entries }
+    }
+
+    /// Drops the entry `name`, if stored (metadata that travels among the fields of a sealed
+    /// cookie, see `envelope`).
+    pub(crate) fn remove(&mut self, name: &str) {
+        self.entries.retain(|(key, _)| key != name);
     }
 
     /// The raw JSON of a field, if stored.
