@@ -6,6 +6,9 @@
 //!     [--warmup-ms M] [--only SHORT,SHORT,...] [--no-write]
 //! ```
 //!
+//! Bare axum and the floor (`session_benches::floor`) always run, whatever `--only` says: every
+//! ratio is to one of them.
+//!
 //! Everything runs in this one process, on one multi-thread tokio runtime with a worker per CPU:
 //! the servers (one per contender, each on its own loopback port, all started up front) and the
 //! load generator (raw hyper HTTP/1.1 keep-alive connections) share the same workers, so a
