@@ -7,6 +7,12 @@
 //! - `GET /login`: the warm-up write that gives the client its session (all fields set);
 //! - `GET /read`: reads the counter and the profile and answers with a short line;
 //! - `GET /write`: increments the counter and answers with the same line.
+//!
+//! Two contenders have no session: bare axum, the ceiling, which carries no cookie at all, and
+//! the floor (`floor`), bare axum carrying the same `Cookie` and `Set-Cookie` bytes as this
+//! library's cookie contender; ratios to the floor isolate what the session work costs.
+//! [`client`] drives a router in process, as the instruction-count benchmark
+//! (`src/bin/instructions.rs`) does.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -18,8 +24,14 @@ use axum_extra::extract::cookie::{Cookie, Key, PrivateCookieJar, SameSite};
 use serde::{Deserialize, Serialize};
 use session_runtime::{Session, StoreChoice};
 
+pub mod client;
+pub mod floor;
+
 #[path = "../../session-runtime/tests/support/redis_server.rs"]
 pub mod redis_server;
+
+/// The cookie name of every contender with a cookie (the `cookie_name` of [`Profile`] too).
+pub const COOKIE_NAME: &str = "bench";
 
 /// The secret every sealing contender uses.
 pub const SECRET: &str = "benchmark secret: 0123456789abcdef0123456789abcdef";
@@ -90,7 +102,7 @@ impl ProfileData {
     }
 }
 
-fn line(user_id: u64, name: &str, roles: usize, counter: u64) -> String {
+pub(crate) fn line(user_id: u64, name: &str, roles: usize, counter: u64) -> String {
     format!("user {user_id} {name}, {roles} roles, counter {counter}")
 }
 
@@ -99,6 +111,8 @@ fn line(user_id: u64, name: &str, roles: usize, counter: u64) -> String {
 pub enum Contender {
     /// axum with no session at all: the ceiling.
     Bare,
+    /// axum with no session, carrying a cookie as large as [`Contender::Cookie`]'s: the floor.
+    Floor,
     /// This library, cookie store, `modern` sealing.
     Cookie,
     /// This library, cookie store, `modern` sealing, zstd level 3.
@@ -116,9 +130,10 @@ pub enum Contender {
 }
 
 impl Contender {
-    /// Every contender, bare axum first.
-    pub const ALL: [Contender; 8] = [
+    /// Every contender, bare axum and the floor first.
+    pub const ALL: [Contender; 9] = [
         Contender::Bare,
+        Contender::Floor,
         Contender::Cookie,
         Contender::CookieZstd3,
         Contender::Memory,
@@ -132,6 +147,7 @@ impl Contender {
     pub fn name(self) -> &'static str {
         match self {
             Contender::Bare => "bare axum",
+            Contender::Floor => "floor (bare axum + cookie bytes)",
             Contender::Cookie => "session-runtime cookie",
             Contender::CookieZstd3 => "session-runtime cookie zstd 3",
             Contender::Memory => "session-runtime memory",
@@ -146,6 +162,7 @@ impl Contender {
     pub fn short(self) -> &'static str {
         match self {
             Contender::Bare => "bare",
+            Contender::Floor => "floor",
             Contender::Cookie => "cookie",
             Contender::CookieZstd3 => "cookie+zstd3",
             Contender::Memory => "memory",
@@ -154,6 +171,11 @@ impl Contender {
             Contender::TowerRedis => "ts redis",
             Contender::PrivateJar => "private jar",
         }
+    }
+
+    /// Whether it has no session (bare axum and the floor), so keeps no per-client counter.
+    pub fn is_baseline(self) -> bool {
+        matches!(self, Contender::Bare | Contender::Floor)
     }
 
     /// Whether it needs Redis.
@@ -166,7 +188,8 @@ impl Contender {
         let redis_url = || redis_url.ok_or_else(|| format!("{} needs a Redis URL", self.name()));
         Ok(match self {
             Contender::Bare => bare(),
-            Contender::Cookie => ours(StoreChoice::Cookie, 0, None).await?,
+            Contender::Floor => floor::router(floor::CookieBytes::measure().await?),
+            Contender::Cookie => cookie().await?,
             Contender::CookieZstd3 => ours(StoreChoice::Cookie, 3, None).await?,
             Contender::Memory => ours(StoreChoice::Memory, 0, None).await?,
             Contender::Redis => ours(StoreChoice::Redis, 0, Some(redis_url()?)).await?,
@@ -196,6 +219,11 @@ fn bare() -> Router {
                 line(profile.user_id, &profile.name, profile.roles.len(), n)
             }),
         )
+}
+
+/// This library's cookie contender (the floor measures its bytes).
+pub(crate) async fn cookie() -> Result<Router, String> {
+    ours(StoreChoice::Cookie, 0, None).await
 }
 
 async fn ours(store: StoreChoice, level: i32, redis_url: Option<&str>) -> Result<Router, String> {
@@ -334,26 +362,11 @@ fn private_jar() -> Router {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use axum::body::Body;
-    use http::{Request, header};
-    use http_body_util::BodyExt;
-    use tower::ServiceExt;
+    use client::Jar;
 
-    async fn get(app: &Router, path: &str, cookies: &mut Vec<String>) -> String {
-        let request = Request::get(path)
-            .header(header::COOKIE, cookies.join("; "))
-            .body(Body::empty())
-            .unwrap();
-        let response = app.clone().oneshot(request).await.unwrap();
-        assert_eq!(response.status(), 200, "{path}");
-        for set in response.headers().get_all(header::SET_COOKIE) {
-            let pair = set.to_str().unwrap().split(';').next().unwrap().to_owned();
-            let name = pair.split('=').next().unwrap().to_owned();
-            cookies.retain(|c| c.split('=').next() != Some(&name));
-            cookies.push(pair);
-        }
-        let body = response.into_body().collect().await.unwrap().to_bytes();
-        String::from_utf8(body.to_vec()).unwrap()
+    async fn get(app: &Router, path: &str, jar: &mut Jar) -> String {
+        let answer = jar.get(app, path).await.unwrap();
+        String::from_utf8(answer.body.to_vec()).unwrap()
     }
 
     /// Every contender without Redis answers the same lines and keeps its counter.
@@ -361,35 +374,54 @@ mod tests {
     async fn contenders_agree() {
         for contender in Contender::ALL.into_iter().filter(|c| !c.uses_redis()) {
             let app = contender.router(None).await.unwrap();
-            let mut cookies = Vec::new();
-            assert_eq!(get(&app, "/login", &mut cookies).await, "ok");
+            let mut jar = Jar::default();
+            assert_eq!(get(&app, "/login", &mut jar).await, "ok");
             let expected = |n: u64| {
                 let mut d = ProfileData::sample();
                 d.counter = n;
                 d.line()
             };
             assert_eq!(
-                get(&app, "/read", &mut cookies).await,
+                get(&app, "/read", &mut jar).await,
                 expected(0),
                 "{contender:?}"
             );
             assert_eq!(
-                get(&app, "/write", &mut cookies).await,
+                get(&app, "/write", &mut jar).await,
                 expected(1),
                 "{contender:?}"
             );
             assert_eq!(
-                get(&app, "/write", &mut cookies).await,
+                get(&app, "/write", &mut jar).await,
                 expected(2),
                 "{contender:?}"
             );
-            if contender != Contender::Bare {
+            if !contender.is_baseline() {
                 assert_eq!(
-                    get(&app, "/read", &mut cookies).await,
+                    get(&app, "/read", &mut jar).await,
                     expected(2),
                     "{contender:?}"
                 );
             }
         }
+    }
+
+    /// The floor sends and answers exactly as many cookie bytes as the cookie contender.
+    #[tokio::test]
+    async fn floor_carries_the_cookie_contenders_bytes() {
+        async fn sizes(contender: Contender) -> Vec<(usize, Vec<usize>)> {
+            let app = contender.router(None).await.unwrap();
+            let mut jar = Jar::default();
+            let mut sizes = Vec::new();
+            for path in ["/login", "/read", "/write", "/read"] {
+                let sent = jar.header().map_or(0, |h| h.len());
+                let answer = jar.get(&app, path).await.unwrap();
+                sizes.push((sent, answer.set_cookie.iter().map(|l| l.len()).collect()));
+            }
+            sizes
+        }
+        let cookie = sizes(Contender::Cookie).await;
+        assert!(cookie[1].0 > 100, "the cookie contender sends its cookie");
+        assert_eq!(sizes(Contender::Floor).await, cookie);
     }
 }

@@ -6,6 +6,9 @@
 //!     [--warmup-ms M] [--only SHORT,SHORT,...] [--no-write]
 //! ```
 //!
+//! Bare axum and the floor (`session_benches::floor`) always run, whatever `--only` says: every
+//! ratio is to one of them.
+//!
 //! Everything runs in this one process, on one multi-thread tokio runtime with a worker per CPU:
 //! the servers (one per contender, each on its own loopback port, all started up front) and the
 //! load generator (raw hyper HTTP/1.1 keep-alive connections) share the same workers, so a
@@ -18,7 +21,8 @@
 //! Contenders are interleaved within a round (the order rotates from round to round) and the
 //! rounds repeat `R` times, so drift of the machine hits every contender alike; each figure is
 //! the median over the rounds, and each ratio is the median of the per-round ratios to bare axum
-//! in the same round.
+//! (no cookie) or to the floor (bare axum carrying the cookie contender's cookie bytes, see
+//! `session_benches::floor`) in the same round.
 //!
 //! Afterwards, each Redis contender is served once more through a proxy that counts round trips,
 //! and one connection makes sequential requests while `INFO commandstats` deltas count the
@@ -427,10 +431,12 @@ struct Row {
     p50_ms: f64,
     p99_ms: f64,
     rps_ratio: f64,
+    rps_floor: f64,
     p50_ratio: f64,
     p99_ratio: f64,
     cpu_us: f64,
     cpu_ratio: f64,
+    cpu_floor: f64,
     errors: u64,
 }
 
@@ -598,23 +604,25 @@ fn fmt_ratio(x: f64) -> String {
 
 fn table(rows: &[Row]) -> String {
     let mut t = String::from(
-        "| contender | route | requests/s | × bare | p50 ms | × bare | p99 ms | × bare | CPU µs/request | × bare | errors |\n\
-         |---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+        "| contender | route | requests/s | × bare | × floor | p50 ms | × bare | p99 ms | × bare | CPU µs/request | × bare | × floor | errors |\n\
+         |---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
     );
     for r in rows {
         let _ = writeln!(
             t,
-            "| {} | {} | {:.0} | {} | {:.2} | {} | {:.2} | {} | {:.1} | {} | {} |",
+            "| {} | {} | {:.0} | {} | {} | {:.2} | {} | {:.2} | {} | {:.1} | {} | {} | {} |",
             r.contender.name(),
             r.route.name(),
             r.rps,
             fmt_ratio(r.rps_ratio),
+            fmt_ratio(r.rps_floor),
             r.p50_ms,
             fmt_ratio(r.p50_ratio),
             r.p99_ms,
             fmt_ratio(r.p99_ratio),
             r.cpu_us,
             fmt_ratio(r.cpu_ratio),
+            fmt_ratio(r.cpu_floor),
             r.errors
         );
     }
@@ -787,7 +795,7 @@ async fn real_main() -> Result<(), String> {
     let mut contenders: Vec<Contender> = Contender::ALL
         .into_iter()
         .filter(|c| {
-            *c == Contender::Bare
+            c.is_baseline()
                 || args
                     .only
                     .as_ref()
@@ -860,14 +868,19 @@ async fn real_main() -> Result<(), String> {
         .iter()
         .position(|c| *c == Contender::Bare)
         .ok_or("bare axum is always measured")?;
+    let floor = contenders
+        .iter()
+        .position(|c| *c == Contender::Floor)
+        .ok_or("the floor is always measured")?;
     let mut rows = Vec::new();
     for (i, &c) in contenders.iter().enumerate() {
         for route in Route::ALL {
             let runs = &results[&(i, route)];
-            let base = &results[&(bare, route)];
-            let ratio = |f: fn(&Run) -> f64| {
+            let ratio_to = |base: usize, f: fn(&Run) -> f64| {
+                let base = &results[&(base, route)];
                 median(runs.iter().zip(base).map(|(r, b)| f(r) / f(b)).collect())
             };
+            let ratio = |f: fn(&Run) -> f64| ratio_to(bare, f);
             rows.push(Row {
                 contender: c,
                 route,
@@ -875,10 +888,12 @@ async fn real_main() -> Result<(), String> {
                 p50_ms: median(runs.iter().map(|r| r.p50_ms).collect()),
                 p99_ms: median(runs.iter().map(|r| r.p99_ms).collect()),
                 rps_ratio: ratio(|r| r.rps),
+                rps_floor: ratio_to(floor, |r| r.rps),
                 p50_ratio: ratio(|r| r.p50_ms),
                 p99_ratio: ratio(|r| r.p99_ms),
                 cpu_us: median(runs.iter().map(|r| r.cpu_us).collect()),
                 cpu_ratio: ratio(|r| r.cpu_us),
+                cpu_floor: ratio_to(floor, |r| r.cpu_us),
                 errors: runs.iter().map(|r| r.errors).sum(),
             });
         }
@@ -929,7 +944,9 @@ async fn real_main() -> Result<(), String> {
         "- load: {} keep-alive HTTP/1.1 connections per run, each with its own session \
          (one warm-up write to `/login`), {} ms of warm-up then {} s counted, per contender and \
          route; {} rounds, contenders interleaved in a rotating order; figures are medians over \
-         the rounds, and ratios are medians of the per-round ratios to bare axum",
+         the rounds, and ratios are medians of the per-round ratios to bare axum (no cookie) \
+         or to the floor (bare axum receiving a `Cookie` header as large as the cookie \
+         contender's and answering `Set-Cookie` lines of the same lengths on the same routes)",
         args.connections, args.warmup_ms, args.seconds, args.rounds
     );
     let _ = writeln!(
