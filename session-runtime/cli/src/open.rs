@@ -190,8 +190,7 @@ fn explain(error: OpenError, codec: &Codec) -> Failure {
 
 impl Report {
     fn new(mode: EncryptionMode, opened: Opened) -> Result<Report, Failure> {
-        let malformed =
-            |why: &str| Failure::failed(format!("session value is malformed: {why}"));
+        let malformed = |why: &str| Failure::failed(format!("session value is malformed: {why}"));
         let mut fields = match serde_json::from_slice(&opened.body) {
             Ok(Value::Object(fields)) => fields,
             Ok(_) | Err(_) => return Err(malformed("its body is not a JSON object")),

@@ -6,8 +6,12 @@
 use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
-use session_runtime::store::postgres::{DEFAULT_TABLE, PostgresOptions};
-use session_runtime::store::{FilesStore, PostgresStore};
+use session_runtime::store::FilesStore;
+#[cfg(feature = "postgres")]
+use session_runtime::store::{
+    PostgresStore,
+    postgres::{DEFAULT_TABLE, PostgresOptions},
+};
 use session_settings::defaults;
 
 use crate::exit::Failure;
@@ -18,6 +22,7 @@ pub enum PurgeStore {
     /// One file per session in a directory.
     Files,
     /// A PostgreSQL table.
+    #[cfg(feature = "postgres")]
     Postgres,
 }
 
@@ -34,6 +39,7 @@ pub struct PurgeArgs {
     #[arg(long, value_name = "TEMPLATE", default_value = defaults::FILENAME_TEMPLATE)]
     pub filename_template: String,
     /// The PostgreSQL database URL.
+    #[cfg(feature = "postgres")]
     #[arg(
         long,
         value_name = "URL",
@@ -43,6 +49,7 @@ pub struct PurgeArgs {
     )]
     pub database_url: Option<String>,
     /// The PostgreSQL table.
+    #[cfg(feature = "postgres")]
     #[arg(long, value_name = "TABLE", default_value = DEFAULT_TABLE)]
     pub table: String,
 }
@@ -51,6 +58,7 @@ pub struct PurgeArgs {
 pub fn run(args: &PurgeArgs) -> Result<String, Failure> {
     let deleted = match args.store {
         PurgeStore::Files => purge_files(args)?,
+        #[cfg(feature = "postgres")]
         PurgeStore::Postgres => purge_postgres(args)?,
     };
     Ok(deleted.to_string())
@@ -68,14 +76,15 @@ fn purge_files(args: &PurgeArgs) -> Result<u64, Failure> {
             dir.display()
         )));
     }
-    let store = FilesStore::new(dir, &args.filename_template)
-        .map_err(|e| Failure::usage(e.to_string()))?;
+    let store =
+        FilesStore::new(dir, &args.filename_template).map_err(|e| Failure::usage(e.to_string()))?;
     let deleted = store
         .purge_expired()
         .map_err(|e| Failure::failed(e.to_string()))?;
     Ok(deleted as u64)
 }
 
+#[cfg(feature = "postgres")]
 fn purge_postgres(args: &PurgeArgs) -> Result<u64, Failure> {
     let url = args
         .database_url

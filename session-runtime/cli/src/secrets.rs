@@ -49,7 +49,9 @@ pub fn key_ring_from_env(prefix: &str) -> Result<KeyRing, Failure> {
     );
     KeyRing::from_secrets(secrets.iter().map(|(_, s)| s)).map_err(|e| match e {
         KeyError::TooShort { index, len } => {
-            let name = secrets.get(index).map_or("a secret", |(name, _)| name.as_str());
+            let name = secrets
+                .get(index)
+                .map_or("a secret", |(name, _)| name.as_str());
             Failure::usage(format!(
                 "{name} is {len} bytes long; secrets must be at least {MIN_SECRET_LEN} bytes \
                  (`sessions secret` makes one)"
@@ -63,8 +65,8 @@ fn read_var(name: &str) -> Result<Option<String>, Failure> {
     match std::env::var(name) {
         Ok(value) => Ok(Some(value)),
         Err(std::env::VarError::NotPresent) => Ok(None),
-        Err(std::env::VarError::NotUnicode(_)) => Err(Failure::usage(format!(
-            "{name} is not valid UTF-8"
-        ))),
+        Err(std::env::VarError::NotUnicode(_)) => {
+            Err(Failure::usage(format!("{name} is not valid UTF-8")))
+        }
     }
 }

@@ -137,9 +137,8 @@ fn train_on(training: &[&Vec<u8>], size: usize) -> Result<Dictionary, Failure> {
 
 /// The samples, in a stable order: files by name, or lines in order.
 fn read_samples(path: &Path) -> Result<Vec<Vec<u8>>, Failure> {
-    let unreadable = |path: &Path, e: std::io::Error| {
-        Failure::usage(format!("{}: {e}", path.display()))
-    };
+    let unreadable =
+        |path: &Path, e: std::io::Error| Failure::usage(format!("{}: {e}", path.display()));
     let mut samples = Vec::new();
     if path.is_dir() {
         let mut files: Vec<PathBuf> = std::fs::read_dir(path)
