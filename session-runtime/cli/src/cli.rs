@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use crate::exit::{EXIT_CODES_HELP, Exit, Failure};
+use crate::exit::{Exit, Failure, exit_codes_help};
 use crate::open::OpenArgs;
 use crate::purge::PurgeArgs;
 use crate::seal::SealArgs;
@@ -22,7 +22,7 @@ use crate::{open, purge, seal, secrets, train_dictionary};
                   compression dictionaries.\n\nSecrets come from SESSION_SECRET (the current \
                   one) and SESSION_SECRET_PREVIOUS (retired ones, whitespace separated), as the \
                   layer reads them; never from arguments.",
-    after_help = EXIT_CODES_HELP
+    after_help = exit_codes_help()
 )]
 pub struct Cli {
     /// The command to run.
@@ -34,19 +34,19 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Print a new random secret for SESSION_SECRET (48 bytes from the OS, base64url).
-    #[command(after_help = EXIT_CODES_HELP)]
+    #[command(after_help = exit_codes_help())]
     Secret,
     /// Print a sealed cookie value's session as JSON, or say why it does not open.
-    #[command(after_help = EXIT_CODES_HELP)]
+    #[command(after_help = exit_codes_help())]
     Open(OpenArgs),
     /// Seal a JSON object of fields into a cookie value the layer accepts.
-    #[command(after_help = EXIT_CODES_HELP)]
+    #[command(after_help = exit_codes_help())]
     Seal(SealArgs),
     /// Delete the expired sessions of a files or PostgreSQL store; print how many.
-    #[command(after_help = EXIT_CODES_HELP)]
+    #[command(after_help = exit_codes_help())]
     Purge(PurgeArgs),
     /// Train a zstd dictionary for `compression_dictionary` from sample session bodies.
-    #[command(after_help = EXIT_CODES_HELP)]
+    #[command(after_help = exit_codes_help())]
     TrainDictionary(TrainOptions),
 }
 

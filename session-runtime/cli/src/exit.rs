@@ -25,6 +25,16 @@ pub enum Exit {
 }
 
 impl Exit {
+    /// Every exit code, in order.
+    pub const ALL: [Exit; 6] = [
+        Exit::Success,
+        Exit::Failure,
+        Exit::Usage,
+        Exit::UnknownKey,
+        Exit::Authentication,
+        Exit::Expired,
+    ];
+
     /// The process exit status.
     pub const fn code(self) -> u8 {
         match self {
@@ -36,6 +46,22 @@ impl Exit {
             Exit::Expired => 5,
         }
     }
+
+    /// What the code means, in one line.
+    pub const fn meaning(self) -> &'static str {
+        match self {
+            Exit::Success => "success",
+            Exit::Failure => {
+                "the value did not open (not base64, truncated, malformed, ...), or the work failed"
+            }
+            Exit::Usage => {
+                "usage: bad arguments or input, SESSION_SECRET missing or shorter than 32 bytes"
+            }
+            Exit::UnknownKey => "no key opens the value (wrong or retired secret)",
+            Exit::Authentication => "tampered, or sealed for another cookie name",
+            Exit::Expired => "expired",
+        }
+    }
 }
 
 impl From<Exit> for ExitCode {
@@ -45,14 +71,13 @@ impl From<Exit> for ExitCode {
 }
 
 /// The exit codes as `--help` shows them.
-pub const EXIT_CODES_HELP: &str = "\
-Exit codes:
-  0  success
-  1  the value did not open (not base64, truncated, malformed, ...), or the work failed
-  2  usage: bad arguments or input, SESSION_SECRET missing or shorter than 32 bytes
-  3  no key opens the value (wrong or retired secret)
-  4  tampered, or sealed for another cookie name
-  5  expired";
+pub fn exit_codes_help() -> String {
+    let mut help = String::from("Exit codes:");
+    for exit in Exit::ALL {
+        help.push_str(&format!("\n  {}  {}", exit.code(), exit.meaning()));
+    }
+    help
+}
 
 /// Why a command failed: the code to exit with and a message for stderr.
 #[derive(Debug, PartialEq, Eq)]

@@ -94,10 +94,13 @@ pub fn train(options: &TrainOptions) -> Result<Summary, Failure> {
         )));
     }
     // Every fifth sample is held out, so both sets spread over the whole input.
-    let (held_out, training): (Vec<(usize, &Vec<u8>)>, Vec<(usize, &Vec<u8>)>) =
-        samples.iter().enumerate().partition(|(i, _)| i % 5 == 4);
-    let held_out: Vec<&Vec<u8>> = held_out.into_iter().map(|(_, s)| s).collect();
-    let training: Vec<&Vec<u8>> = training.into_iter().map(|(_, s)| s).collect();
+    let held_out: Vec<&Vec<u8>> = samples.iter().skip(4).step_by(5).collect();
+    let training: Vec<&Vec<u8>> = samples
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| i % 5 != 4)
+        .map(|(_, s)| s)
+        .collect();
     let dictionary = train_on(&training, options.size)?;
     let prepared = PreparedDictionary::new(&dictionary, options.level)
         .map_err(|e| Failure::failed(e.to_string()))?;

@@ -3,6 +3,7 @@
 
 mod support;
 
+#[cfg(feature = "postgres")]
 #[path = "../../../tests/support/postgres_server.rs"]
 mod postgres_server;
 #[path = "../../../tests/support/records.rs"]
