@@ -46,7 +46,7 @@ pub enum Command {
     #[command(after_help = exit_codes_help())]
     Purge(PurgeArgs),
     /// Train a zstd dictionary for `compression_dictionary` from sample session bodies.
-    #[command(after_help = exit_codes_help())]
+    #[command(about = train_dictionary::ABOUT, long_about = None, after_help = exit_codes_help())]
     TrainDictionary(TrainOptions),
 }
 

@@ -21,6 +21,10 @@ use session_runtime::codec::compress::{self, Dictionary, PreparedDictionary};
 
 use crate::exit::Failure;
 
+/// What the command does, for `--help`.
+pub const ABOUT: &str =
+    "Train a zstd dictionary for `compression_dictionary` from sample session bodies";
+
 /// Dictionary sizes accepted, in bytes.
 const SIZES: std::ops::RangeInclusive<usize> = 256..=1 << 20;
 /// Fewest samples to train from.
@@ -248,7 +252,10 @@ pub fn run_standalone(name: &'static str) -> ExitCode {
         #[command(flatten)]
         options: TrainOptions,
     }
-    let command = <Standalone as clap::CommandFactory>::command().name(name);
+    let command = <Standalone as clap::CommandFactory>::command()
+        .name(name)
+        .about(ABOUT)
+        .long_about(None);
     let options = match command
         .try_get_matches()
         .and_then(|m| <Standalone as clap::FromArgMatches>::from_arg_matches(&m))
