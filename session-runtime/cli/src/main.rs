@@ -1,0 +1,5 @@
+//! `sessions`: see `sessions --help`.
+
+fn main() -> std::process::ExitCode {
+    session_cli::cli::main()
+}
