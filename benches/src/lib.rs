@@ -18,9 +18,6 @@ use axum_extra::extract::cookie::{Cookie, Key, PrivateCookieJar, SameSite};
 use serde::{Deserialize, Serialize};
 use session_runtime::{Session, StoreChoice};
 
-#[path = "../../session-runtime/tests/support/redis_server.rs"]
-pub mod redis_server;
-
 /// The secret every sealing contender uses.
 pub const SECRET: &str = "benchmark secret: 0123456789abcdef0123456789abcdef";
 

@@ -2,22 +2,16 @@
 
 #![cfg(feature = "memcached")]
 
-#[path = "support/records.rs"]
-mod records;
-
-use records::{new_key, now, record, update};
-
-#[path = "support/memcached_server.rs"]
-mod memcached_server;
-
 use std::time::{Duration, Instant};
 
 use async_memcached::{AsciiProtocol, Client, MetaProtocol};
-use memcached_server::MemcachedServer;
 use session_runtime::SessionId;
 use session_runtime::StoreKey;
 use session_runtime::store::memcached::MemcachedOptions;
 use session_runtime::store::{MemcachedStore, SessionStore, Updated};
+use session_test_support::clock::now;
+use session_test_support::memcached_server::MemcachedServer;
+use session_test_support::records::{self, new_key, record, update};
 
 /// A plain connection to inspect the server directly.
 async fn raw(server: &MemcachedServer) -> Client {

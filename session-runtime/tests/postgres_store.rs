@@ -3,21 +3,15 @@
 
 #![cfg(feature = "postgres")]
 
-#[path = "support/records.rs"]
-mod records;
-
-use records::{new_key, now, record, update};
-
-#[path = "support/postgres_server.rs"]
-mod postgres_server;
-
 use std::time::{Duration, Instant};
 
-use postgres_server::PostgresServer;
 use session_runtime::SessionId;
 use session_runtime::StoreKey;
 use session_runtime::store::postgres::PostgresOptions;
 use session_runtime::store::{PostgresStore, SessionStore, Updated};
+use session_test_support::clock::now;
+use session_test_support::postgres_server::PostgresServer;
+use session_test_support::records::{self, new_key, record, update};
 use tokio_postgres::{Client, NoTls};
 
 /// A plain connection to inspect the database directly.

@@ -3,26 +3,18 @@
 
 #![cfg(feature = "redis")]
 
-#[path = "support/records.rs"]
-mod records;
-
-use records::{new_key, now, record, update};
-
-#[path = "support/redis_cluster.rs"]
-mod redis_cluster;
-#[path = "support/redis_server.rs"]
-mod redis_server;
-
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 use std::time::{Duration, Instant};
 
 use redis::AsyncCommands;
 use redis::aio::MultiplexedConnection;
-use redis_cluster::RedisCluster;
-use redis_server::RedisServer;
 use session_runtime::StoreKey;
 use session_runtime::store::{Record, RedisStore, SessionStore, StoreError, Updated};
+use session_test_support::clock::now;
+use session_test_support::records::{new_key, record, update};
+use session_test_support::redis_cluster::RedisCluster;
+use session_test_support::redis_server::RedisServer;
 
 /// How long the store may take to serve a session again after its master was killed.
 const RECOVERY: Duration = Duration::from_secs(30);

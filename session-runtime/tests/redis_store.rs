@@ -2,24 +2,18 @@
 
 #![cfg(feature = "redis")]
 
-#[path = "support/records.rs"]
-mod records;
-
-use records::{new_key, now, record, update};
-
-#[path = "support/redis_server.rs"]
-mod redis_server;
-
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use redis::AsyncCommands;
 use redis::aio::MultiplexedConnection;
-use redis_server::{RedisServer, RoundTripProxy};
 use session_runtime::SessionId;
 use session_runtime::StoreKey;
 use session_runtime::store::redis::RedisOptions;
 use session_runtime::store::{RedisStore, SessionStore, Updated};
+use session_test_support::clock::now;
+use session_test_support::records::{self, new_key, record, update};
+use session_test_support::redis_server::{RedisServer, RoundTripProxy};
 
 /// A plain connection to inspect the server directly.
 async fn raw(server: &RedisServer) -> MultiplexedConnection {

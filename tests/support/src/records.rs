@@ -1,20 +1,10 @@
 //! Records, updates and keys for the store tests, built the same way for every store.
 
-#![allow(dead_code)]
-
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use session_runtime::SessionId;
 use session_runtime::StoreKey;
 use session_runtime::store::{Record, Update};
 
-/// Seconds since the unix epoch.
-pub fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .expect("clock after 1970")
-        .as_secs()
-}
+use crate::clock::now;
 
 /// The key of a fresh random session id.
 pub fn new_key() -> StoreKey {
