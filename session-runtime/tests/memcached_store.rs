@@ -114,6 +114,15 @@ impl StoreFixture for MemcachedFixture {
         assert_eq!(stored["created_at"], created.created_at);
         assert_eq!(stored["idle_timeout"], 300);
     }
+
+    async fn assert_backing_expiry(&self, key: &StoreKey, expires_at: u64) {
+        let left = ttl(&mut raw(&self.server).await, key).await;
+        let expected = i64::try_from(expires_at - now()).unwrap();
+        assert!(
+            (expected - 2..=expected).contains(&left),
+            "TTL {left}, expected ~{expected}"
+        );
+    }
 }
 
 impl ServerFixture for MemcachedFixture {

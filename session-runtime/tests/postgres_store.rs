@@ -129,6 +129,19 @@ impl StoreFixture for PostgresFixture {
         assert_eq!(row.get::<_, i64>(3), created.expires_at as i64);
         assert_eq!(row.get::<_, Option<i64>>(4), Some(300));
     }
+
+    /// The `expires_at` column, which purging goes by.
+    async fn assert_backing_expiry(&self, key: &StoreKey, expires_at: u64) {
+        let row = self
+            .client
+            .query_one(
+                "SELECT expires_at FROM sessions WHERE key = $1",
+                &[&key.as_str()],
+            )
+            .await
+            .unwrap();
+        assert_eq!(row.get::<_, i64>(0), expires_at as i64);
+    }
 }
 
 impl ServerFixture for PostgresFixture {

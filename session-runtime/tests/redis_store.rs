@@ -93,6 +93,15 @@ impl StoreFixture for RedisFixture {
         assert_eq!(hash["_c"], created.created_at.to_string());
         assert_eq!(hash["_t"], "300");
     }
+
+    async fn assert_backing_expiry(&self, key: &StoreKey, expires_at: u64) {
+        let expire_at: i64 = redis::cmd("EXPIRETIME")
+            .arg(key.as_str())
+            .query_async(&mut self.conn.clone())
+            .await
+            .unwrap();
+        assert_eq!(expire_at, expires_at as i64);
+    }
 }
 
 impl ServerFixture for RedisFixture {

@@ -115,8 +115,9 @@ pub async fn update_on_a_missing_record_creates_nothing<F: StoreFixture>() {
     assert_eq!(fixture.record_count().await, 0);
 }
 
-/// 50 concurrent updates, each to its own field of one record: every one applies, and every
-/// field is there afterwards (the store merges fields; none is lost to a concurrent write).
+/// 50 concurrent updates, each to its own field of one record and with its own expiry: every
+/// one applies, every field is there afterwards (the store merges fields; none is lost to a
+/// concurrent write), and the record's expiry is one of those written, in the backing too.
 pub async fn concurrent_updates_to_different_fields_all_land<F: StoreFixture>() {
     let fixture = F::start().await;
     let store = fixture.store();
@@ -134,7 +135,7 @@ pub async fn concurrent_updates_to_different_fields_all_land<F: StoreFixture>() 
             let name = format!("field{i}");
             let value = i.to_string();
             store
-                .update(&key, &update(&[(&name, &value)], far), now())
+                .update(&key, &update(&[(&name, &value)], far + i), now())
                 .await
         });
     }
@@ -151,6 +152,9 @@ pub async fn concurrent_updates_to_different_fields_all_land<F: StoreFixture>() 
             "field{i}"
         );
     }
+    // The expiry is one of those written, and the backing drops the record with it.
+    assert!((far..far + 50).contains(&loaded.expires_at));
+    fixture.assert_backing_expiry(&key, loaded.expires_at).await;
     assert_eq!(
         fixture.record_count().await,
         1,

@@ -75,6 +75,12 @@ pub trait StoreFixture: Sized {
     /// Checks that `created`, just created under `key`, is laid out in the backing as the
     /// store documents it.
     async fn assert_layout(&self, key: &StoreKey, created: &Record);
+
+    /// Checks that the backing itself will drop the record under `key` at `expires_at` (a key
+    /// or item TTL, an expiry column), where it keeps such a time apart from the record.
+    async fn assert_backing_expiry(&self, key: &StoreKey, expires_at: u64) {
+        let _ = (key, expires_at);
+    }
 }
 
 /// A store behind a server the test can stop and start again.
