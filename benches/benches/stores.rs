@@ -13,9 +13,9 @@ use std::time::Duration;
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use session_benches::ProfileData;
-use session_benches::redis_server::RedisServer;
 use session_runtime::SessionId;
 use session_runtime::store::{FilesStore, MemoryStore, Record, SessionStore, Update, Updated};
+use session_test_support::redis_server::RedisServer;
 use tokio::runtime::Runtime;
 
 const PREFIX: &str = "bench:";

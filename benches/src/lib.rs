@@ -27,9 +27,6 @@ use session_runtime::{Session, StoreChoice};
 pub mod client;
 pub mod floor;
 
-#[path = "../../session-runtime/tests/support/redis_server.rs"]
-pub mod redis_server;
-
 /// The cookie name of every contender with a cookie (the `cookie_name` of [`Profile`] too).
 pub const COOKIE_NAME: &str = "bench";
 

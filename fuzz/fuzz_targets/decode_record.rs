@@ -3,12 +3,10 @@
 //! `decode_fields`.
 #![no_main]
 
-#[path = "../harness.rs"]
-mod harness;
-
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
+use session_fuzz_harness as harness;
 
 static FILES: OnceLock<harness::FilesHarness> = OnceLock::new();
 

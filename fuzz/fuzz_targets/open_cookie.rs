@@ -2,12 +2,10 @@
 //! compression and `accept_legacy`), then decoded as the engine decodes a session.
 #![no_main]
 
-#[path = "../harness.rs"]
-mod harness;
-
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
+use session_fuzz_harness as harness;
 
 static CODECS: OnceLock<harness::Codecs> = OnceLock::new();
 

@@ -12,9 +12,6 @@ use session_runtime::EncryptionMode;
 use session_runtime::codec::compress::{self, Dictionary, PreparedDictionary};
 use session_runtime::codec::{Codec, CodecOptions, KeyRing, Timestamps, modern};
 
-#[path = "../tests/support/session_corpus.rs"]
-mod session_corpus;
-
 const SIZES: [usize; 5] = [64, 200, 1024, 4096, 16384];
 const TIMES: Timestamps = Timestamps {
     issued_at: 1_700_000_000,
@@ -253,11 +250,11 @@ impl ValueFormatter for Nanoseconds {
     }
 }
 
-/// zstd dictionaries on the synthetic shop corpus (tests/support/session_corpus.rs): the sizes
+/// zstd dictionaries on the synthetic shop corpus (`session_test_support::session_corpus`): the sizes
 /// per bucket (printed, not timed), seal+open with and without a dictionary, and whether the
 /// dictionary path should keep a compression context per thread or make one per call.
 fn bench_dictionary<M: Measurement>(c: &mut Criterion<M>) {
-    use session_corpus::{BUCKETS, corpus};
+    use session_test_support::session_corpus::{BUCKETS, corpus};
 
     let training = corpus(1, 2000, 150, 2048);
     let held_out = corpus(99, 1000, 150, 2048);

@@ -1,9 +1,6 @@
 //! zstd dictionaries: round trips, sizes on a realistic corpus, the dictionary id check, values
 //! sealed before a dictionary was added, and dictionaries the codec refuses.
 
-#[path = "support/session_corpus.rs"]
-mod session_corpus;
-
 use std::sync::OnceLock;
 
 use axum::Router;
@@ -11,10 +8,10 @@ use axum::body::Body;
 use axum::routing::get;
 use http::{Request, header};
 use http_body_util::BodyExt;
-use session_corpus::{BUCKETS, corpus};
 use session_runtime::codec::compress::{Dictionary, DictionaryError};
 use session_runtime::codec::{Codec, CodecError, CodecOptions, KeyRing, OpenError, Timestamps};
 use session_runtime::{EncryptionMode, Session};
+use session_test_support::session_corpus::{BUCKETS, corpus};
 use tower::ServiceExt;
 
 const SECRET: &[u8] = b"a secret for the dictionary tests, 32+ bytes";

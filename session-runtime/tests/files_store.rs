@@ -1,4 +1,5 @@
-//! The files store against real files in temporary directories.
+//! The files store against real files in temporary directories: the shared store suite, then
+//! what only files have (file names, permissions, locking between stores, purging).
 
 use std::fs;
 use std::path::Path;
@@ -7,13 +8,9 @@ use std::time::Duration;
 
 use session_runtime::store::{FilesStore, Record, SessionStore, Update, Updated};
 use session_runtime::{SessionId, StoreKey};
-
-fn now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-}
+use session_test_support::clock::now;
+use session_test_support::store_suite::StoreFixture;
+use tempfile::TempDir;
 
 fn key() -> StoreKey {
     SessionId::generate().unwrap().store_key("app:")
@@ -48,6 +45,59 @@ fn names(dir: &Path) -> Vec<String> {
     names.sort();
     names
 }
+
+/// A temporary directory and a files store in it.
+struct FilesFixture {
+    dir: TempDir,
+    store: FilesStore,
+}
+
+impl StoreFixture for FilesFixture {
+    type Store = FilesStore;
+
+    const REMOVES_EXPIRED_ON_SIGHT: bool = true;
+
+    async fn start() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let store = FilesStore::new(dir.path(), "sess_%s").unwrap();
+        FilesFixture { dir, store }
+    }
+
+    fn store(&self) -> &FilesStore {
+        &self.store
+    }
+
+    /// Every entry of the directory: a temporary file left behind counts.
+    async fn record_count(&self) -> u64 {
+        names(self.dir.path()).len() as u64
+    }
+
+    async fn holds(&self, key: &StoreKey) -> bool {
+        self.store.file_path(key).unwrap().exists()
+    }
+
+    async fn raw_contents(&self, _key: &StoreKey) -> Vec<Vec<u8>> {
+        names(self.dir.path())
+            .into_iter()
+            .flat_map(|name| {
+                let content = fs::read(self.dir.path().join(&name)).unwrap();
+                [name.into_bytes(), content]
+            })
+            .collect()
+    }
+
+    /// One file, named by the template.
+    async fn assert_layout(&self, key: &StoreKey, _created: &Record) {
+        let path = self.store.file_path(key).unwrap();
+        assert_eq!(
+            path,
+            self.dir.path().join(format!("sess_{}", key.hash_part()))
+        );
+        assert!(path.is_file());
+    }
+}
+
+session_test_support::store_suite!(FilesFixture: data);
 
 #[tokio::test]
 async fn create_load_update_delete() {
@@ -103,69 +153,6 @@ async fn create_load_update_delete() {
     // Deleting what is not there is fine.
     store.delete(&k).await.unwrap();
     assert!(names(dir.path()).is_empty(), "{:?}", names(dir.path()));
-}
-
-#[tokio::test]
-async fn update_on_missing_creates_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = FilesStore::new(dir.path(), "sess_%s").unwrap();
-    let k = key();
-    let far = now() + 3600;
-    assert_eq!(
-        store
-            .update(&k, &change("a", b"1", far), now())
-            .await
-            .unwrap(),
-        Updated::Missing
-    );
-    assert!(names(dir.path()).is_empty());
-
-    // A destroyed session is never brought back by a later save.
-    store.create(&k, &record(far)).await.unwrap();
-    store.delete(&k).await.unwrap();
-    assert_eq!(
-        store
-            .update(&k, &change("a", b"1", far), now())
-            .await
-            .unwrap(),
-        Updated::Missing
-    );
-    assert!(names(dir.path()).is_empty());
-    assert!(store.load(&k, now()).await.unwrap().is_none());
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn concurrent_updates_of_different_fields_all_land() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = FilesStore::new(dir.path(), "sess_%s").unwrap();
-    let k = key();
-    let far = now() + 3600;
-    store.create(&k, &record(far)).await.unwrap();
-
-    let mut tasks = Vec::new();
-    for i in 0..50 {
-        let store = store.clone();
-        let k = k.clone();
-        tasks.push(tokio::spawn(async move {
-            let update = change(&format!("f{i}"), i.to_string().as_bytes(), far);
-            store.update(&k, &update, now()).await.unwrap()
-        }));
-    }
-    for task in tasks {
-        assert_eq!(task.await.unwrap(), Updated::Applied);
-    }
-    let loaded = store.load(&k, now()).await.unwrap().unwrap();
-    for i in 0..50 {
-        assert_eq!(
-            loaded.field(&format!("f{i}")),
-            Some(i.to_string().as_bytes()),
-            "field f{i}"
-        );
-    }
-    assert_eq!(loaded.field("theme"), Some(&br#""dark""#[..]));
-    assert_eq!(loaded.fields.len(), 52);
-    // No temporary file is left behind.
-    assert_eq!(names(dir.path()), vec![format!("sess_{}", k.hash_part())]);
 }
 
 /// Two stores on one directory share no in-process lock: the file lock alone keeps their
@@ -401,8 +388,10 @@ async fn malformed_files_read_as_missing() {
     assert_eq!(store.purge_expired().unwrap(), 0);
 }
 
+/// The shared suite checks that the id reaches no file; a file's contents do not even hold the
+/// hashed key, which only its name carries.
 #[tokio::test]
-async fn raw_id_never_reaches_the_disk() {
+async fn a_file_holds_neither_the_id_nor_its_hash() {
     let dir = tempfile::tempdir().unwrap();
     let store = FilesStore::new(dir.path(), "sess_%s.json").unwrap();
     let id = SessionId::generate().unwrap();

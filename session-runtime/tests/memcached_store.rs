@@ -1,23 +1,19 @@
-//! The memcached store against a real memcached started by each test on its own port.
+//! The memcached store against a real memcached started by each test on its own port: the
+//! shared store suite, then what only memcached has (its item layout, TTLs, key limits).
 
 #![cfg(feature = "memcached")]
-
-#[path = "support/records.rs"]
-mod records;
-
-use records::{new_key, now, record, update};
-
-#[path = "support/memcached_server.rs"]
-mod memcached_server;
 
 use std::time::{Duration, Instant};
 
 use async_memcached::{AsciiProtocol, Client, MetaProtocol};
-use memcached_server::MemcachedServer;
 use session_runtime::SessionId;
 use session_runtime::StoreKey;
 use session_runtime::store::memcached::MemcachedOptions;
-use session_runtime::store::{MemcachedStore, SessionStore, Updated};
+use session_runtime::store::{MemcachedStore, Record, SessionStore, StoreError, Updated};
+use session_test_support::clock::now;
+use session_test_support::memcached_server::MemcachedServer;
+use session_test_support::records::{new_key, record, update};
+use session_test_support::store_suite::{FreezableFixture, ServerFixture, StoreFixture};
 
 /// A plain connection to inspect the server directly.
 async fn raw(server: &MemcachedServer) -> Client {
@@ -49,95 +45,153 @@ async fn item_count(client: &mut Client) -> u64 {
     client.stats().await.unwrap()["curr_items"].parse().unwrap()
 }
 
+/// A memcached of its own and a store on it.
+struct MemcachedFixture {
+    server: MemcachedServer,
+    store: MemcachedStore,
+    verbose: bool,
+}
+
+impl MemcachedFixture {
+    async fn on(server: MemcachedServer, options: MemcachedOptions, verbose: bool) -> Self {
+        let store = MemcachedStore::connect_with(&server.url(), options)
+            .await
+            .unwrap();
+        MemcachedFixture {
+            server,
+            store,
+            verbose,
+        }
+    }
+}
+
+impl StoreFixture for MemcachedFixture {
+    type Store = MemcachedStore;
+
+    async fn start() -> Self {
+        MemcachedFixture::on(MemcachedServer::start(), MemcachedOptions::default(), false).await
+    }
+
+    async fn start_logging() -> Self {
+        let server = MemcachedServer::start_verbose();
+        MemcachedFixture::on(server, MemcachedOptions::default(), true).await
+    }
+
+    fn store(&self) -> &MemcachedStore {
+        &self.store
+    }
+
+    async fn record_count(&self) -> u64 {
+        item_count(&mut raw(&self.server).await).await
+    }
+
+    async fn holds(&self, key: &StoreKey) -> bool {
+        item(&mut raw(&self.server).await, key).await.is_some()
+    }
+
+    /// memcached cannot list its keys: the key and its item.
+    async fn raw_contents(&self, key: &StoreKey) -> Vec<Vec<u8>> {
+        let value = item(&mut raw(&self.server).await, key).await;
+        [key.as_str().as_bytes().to_vec()]
+            .into_iter()
+            .chain(value)
+            .collect()
+    }
+
+    /// Every command the server received (`-vv`).
+    fn command_log(&self) -> Option<String> {
+        self.verbose.then(|| self.server.log())
+    }
+
+    /// One item holding the whole record as JSON.
+    async fn assert_layout(&self, key: &StoreKey, created: &Record) {
+        let bytes = item(&mut raw(&self.server).await, key).await.unwrap();
+        let stored: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(stored["v"], 1);
+        assert_eq!(stored["fields"]["user"], "ada");
+        assert_eq!(stored["fields"]["count"], 1);
+        assert_eq!(stored["expires_at"], created.expires_at);
+        assert_eq!(stored["created_at"], created.created_at);
+        assert_eq!(stored["idle_timeout"], 300);
+    }
+
+    async fn assert_backing_expiry(&self, key: &StoreKey, expires_at: u64) {
+        let left = ttl(&mut raw(&self.server).await, key).await;
+        let expected = i64::try_from(expires_at - now()).unwrap();
+        assert!(
+            (expected - 2..=expected).contains(&left),
+            "TTL {left}, expected ~{expected}"
+        );
+    }
+}
+
+impl ServerFixture for MemcachedFixture {
+    const NAME: &'static str = "memcached";
+    const URL_VARIABLE: &'static str = "MEMCACHED_URL";
+    const BAD_URL: &'static str = "redis://127.0.0.1:6379";
+    const KEEPS_DATA: bool = false;
+    const RECONNECTS_AT_ONCE: bool = true;
+    const FAILS_WITHIN: Duration = Duration::from_secs(10);
+    const CONNECT_FAILS_WITHIN: Duration = Duration::from_secs(10);
+
+    fn stop(&mut self) {
+        self.server.stop();
+    }
+
+    fn restart(&mut self) {
+        self.server.restart();
+    }
+
+    fn url_on(port: u16) -> String {
+        format!("memcache://127.0.0.1:{port}")
+    }
+
+    async fn connect(url: &str) -> Result<MemcachedStore, StoreError> {
+        MemcachedStore::connect(url).await
+    }
+
+    async fn connect_failing_fast(url: &str) -> Result<MemcachedStore, StoreError> {
+        MemcachedStore::connect(url).await
+    }
+}
+
+impl FreezableFixture for MemcachedFixture {
+    // An update reads before it writes (compare-and-swap): one that timed out never sent a write.
+    const TIMED_OUT_WRITES_MAY_APPLY: bool = false;
+
+    async fn start_for_freezing() -> Self {
+        let options = MemcachedOptions::default().operation_timeout(Duration::from_millis(500));
+        MemcachedFixture::on(MemcachedServer::start(), options, false).await
+    }
+
+    fn pause(&self) {
+        self.server.pause();
+    }
+
+    fn resume(&self) {
+        self.server.resume();
+    }
+}
+
+session_test_support::store_suite!(MemcachedFixture: data, outage, frozen);
+
 #[tokio::test]
-async fn create_load_update_delete_round_trip() {
+async fn bytes_that_are_not_json_survive() {
     let server = MemcachedServer::start();
     let store = MemcachedStore::connect(&server.url()).await.unwrap();
-    let mut client = raw(&server).await;
     let key = new_key();
     let far = now() + 600;
-
-    assert!(store.load(&key, now()).await.unwrap().is_none());
-
-    let mut created = record(&[("user", "\"ada\""), ("count", "1")], far);
-    created.idle_timeout = Some(300);
-    store.create(&key, &created).await.unwrap();
-    let loaded = store.load(&key, now()).await.unwrap().unwrap();
-    assert_eq!(loaded.created_at, created.created_at);
-    assert_eq!(loaded.expires_at, far);
-    assert_eq!(loaded.idle_timeout, Some(300));
-    assert_eq!(loaded.field("user"), Some(&b"\"ada\""[..]));
-    assert_eq!(loaded.field("count"), Some(&b"1"[..]));
-    assert_eq!(loaded.fields.len(), 2);
-
-    // The layout: one item holding the whole record as JSON.
-    let stored: serde_json::Value =
-        serde_json::from_slice(&item(&mut client, &key).await.unwrap()).unwrap();
-    assert_eq!(stored["v"], 1);
-    assert_eq!(stored["fields"]["user"], "ada");
-    assert_eq!(stored["fields"]["count"], 1);
-    assert_eq!(stored["expires_at"], far);
-    assert_eq!(stored["created_at"], created.created_at);
-    assert_eq!(stored["idle_timeout"], 300);
-
-    records::updates_write_only_changed_fields(&store, &key, far, created.created_at).await;
-    let later = far + 60;
-
-    // Bytes that are not JSON survive too.
     store
-        .update(&key, &update(&[("raw", " not json \u{0}")], later), now())
+        .create(&key, &record(&[("user", "\"ada\"")], far))
+        .await
+        .unwrap();
+    store
+        .update(&key, &update(&[("raw", " not json \u{0}")], far), now())
         .await
         .unwrap();
     let loaded = store.load(&key, now()).await.unwrap().unwrap();
     assert_eq!(loaded.field("raw"), Some(&b" not json \0"[..]));
-
-    // A create replaces whatever was there.
-    store
-        .create(&key, &record(&[("only", "0")], far))
-        .await
-        .unwrap();
-    let replaced = store.load(&key, now()).await.unwrap().unwrap();
-    assert_eq!(replaced.fields, vec![("only".to_owned(), b"0".to_vec())]);
-    assert_eq!(replaced.idle_timeout, None);
-
-    store.delete(&key).await.unwrap();
-    assert!(store.load(&key, now()).await.unwrap().is_none());
-    assert!(item(&mut client, &key).await.is_none());
-    // Deleting again is fine.
-    store.delete(&key).await.unwrap();
-
-    // A destroyed session is never brought back by an update.
-    assert_eq!(
-        store
-            .update(&key, &update(&[("count", "3")], far), now())
-            .await
-            .unwrap(),
-        Updated::Missing
-    );
-    assert!(item(&mut client, &key).await.is_none());
-}
-
-#[tokio::test]
-async fn update_on_a_missing_record_creates_nothing() {
-    let server = MemcachedServer::start();
-    let store = MemcachedStore::connect(&server.url()).await.unwrap();
-    let mut client = raw(&server).await;
-    let key = new_key();
-    let mut upd = update(&[("a", "1")], now() + 600);
-    upd.idle_timeout = Some(30);
-    assert_eq!(
-        store.update(&key, &upd, now()).await.unwrap(),
-        Updated::Missing
-    );
-    assert!(item(&mut client, &key).await.is_none());
-    assert_eq!(item_count(&mut client).await, 0);
-}
-
-#[tokio::test]
-async fn concurrent_updates_to_different_fields_all_land() {
-    let server = MemcachedServer::start();
-    let store = MemcachedStore::connect(&server.url()).await.unwrap();
-    records::concurrent_updates_to_different_fields_all_land(store).await;
+    assert_eq!(loaded.field("user"), Some(&b"\"ada\""[..]));
 }
 
 #[tokio::test]
@@ -197,17 +251,6 @@ async fn memcached_enforces_expiry() {
     );
     assert!(store.load(&long, now()).await.unwrap().is_some());
 
-    // A record is invisible from its expires_at on, even before memcached drops it.
-    assert!(store.load(&key, extended).await.unwrap().is_none());
-    assert_eq!(
-        store
-            .update(&key, &update(&[("a", "2")], extended + 10), extended)
-            .await
-            .unwrap(),
-        Updated::Missing
-    );
-    assert!(store.load(&key, now()).await.unwrap().is_some());
-
     // Past expires_at, memcached has dropped the item itself.
     let short = new_key();
     store
@@ -233,44 +276,6 @@ async fn memcached_enforces_expiry() {
         .unwrap();
     assert!(store.load(&past, now()).await.unwrap().is_none());
     assert!(item(&mut client, &past).await.is_none());
-}
-
-#[tokio::test]
-async fn the_raw_session_id_never_reaches_memcached() {
-    let server = MemcachedServer::start_verbose();
-    let store = MemcachedStore::connect(&server.url()).await.unwrap();
-    let mut client = raw(&server).await;
-
-    let id = SessionId::generate().unwrap();
-    let key = id.store_key("app:");
-    let far = now() + 600;
-    store
-        .create(&key, &record(&[("user", "\"ada\"")], far))
-        .await
-        .unwrap();
-    store
-        .update(&key, &update(&[("cart", "[1,2]")], far), now())
-        .await
-        .unwrap();
-    assert!(store.load(&key, now()).await.unwrap().is_some());
-    store.delete(&key).await.unwrap();
-    store
-        .create(&key, &record(&[("user", "\"ada\"")], far))
-        .await
-        .unwrap();
-
-    let value = item(&mut client, &key).await.unwrap();
-    let needle = id.as_str().as_bytes();
-    assert!(!value.windows(needle.len()).any(|w| w == needle));
-    assert_eq!(item_count(&mut client).await, 1);
-
-    // The server logged every command it received: the hashed key is there, the id is not.
-    let log = server.log();
-    assert!(
-        log.contains(key.as_str()),
-        "commands were not logged:\n{log}"
-    );
-    assert!(!log.contains(id.as_str()));
 }
 
 #[tokio::test]
@@ -301,134 +306,8 @@ async fn malformed_items_are_missing_not_panics() {
     }
 }
 
-/// Runs `fut`, failing the test if it hangs instead of answering.
-async fn no_hang<T>(what: &str, fut: impl Future<Output = T>) -> T {
-    let started = Instant::now();
-    let out = tokio::time::timeout(Duration::from_secs(10), fut)
-        .await
-        .unwrap_or_else(|_| panic!("{what} hung"));
-    eprintln!("{what} answered after {:?}", started.elapsed());
-    out
-}
-
 #[tokio::test]
-async fn outage_fails_then_recovers_by_itself() {
-    let mut server = MemcachedServer::start();
-    let store = MemcachedStore::connect(&server.url()).await.unwrap();
-    let key = new_key();
-    let far = now() + 600;
-    store
-        .create(&key, &record(&[("a", "1")], far))
-        .await
-        .unwrap();
-    // Several idle connections in the pool, all of which the outage breaks.
-    let mut loads = tokio::task::JoinSet::new();
-    for _ in 0..4 {
-        let (store, key) = (store.clone(), key.clone());
-        loads.spawn(async move { store.load(&key, now()).await.map(|r| r.is_some()) });
-    }
-    while let Some(found) = loads.join_next().await {
-        assert!(found.unwrap().unwrap());
-    }
-
-    server.stop();
-    for _ in 0..2 {
-        let err = no_hang("load", store.load(&key, now())).await.unwrap_err();
-        assert!(err.to_string().contains("memcached"), "{err}");
-        assert!(
-            no_hang(
-                "update",
-                store.update(&key, &update(&[("a", "2")], far), now())
-            )
-            .await
-            .is_err()
-        );
-        assert!(
-            no_hang("create", store.create(&new_key(), &record(&[], far)))
-                .await
-                .is_err()
-        );
-        assert!(no_hang("delete", store.delete(&key)).await.is_err());
-    }
-
-    // Back on the same port, empty: the same store works again, at once.
-    server.restart();
-    assert!(store.load(&key, now()).await.unwrap().is_none());
-    store
-        .create(&key, &record(&[("a", "1")], far))
-        .await
-        .unwrap();
-    assert_eq!(
-        store
-            .update(&key, &update(&[("b", "2")], far), now())
-            .await
-            .unwrap(),
-        Updated::Applied
-    );
-    let loaded = store.load(&key, now()).await.unwrap().unwrap();
-    assert_eq!(loaded.field("b"), Some(&b"2"[..]));
-
-    // A restart while the pool holds idle connections: the first call after it still works.
-    server.restart();
-    assert!(store.load(&key, now()).await.unwrap().is_none());
-}
-
-#[tokio::test]
-async fn a_frozen_server_gets_a_timeout_not_a_hang() {
-    let server = MemcachedServer::start();
-    let options = MemcachedOptions::default().operation_timeout(Duration::from_millis(500));
-    let store = MemcachedStore::connect_with(&server.url(), options)
-        .await
-        .unwrap();
-    let key = new_key();
-    let far = now() + 600;
-    store
-        .create(&key, &record(&[("a", "1")], far))
-        .await
-        .unwrap();
-
-    server.pause();
-    for _ in 0..2 {
-        let err = no_hang("load", store.load(&key, now())).await.unwrap_err();
-        assert!(err.to_string().contains("timed out"), "{err}");
-        assert!(
-            no_hang(
-                "update",
-                store.update(&key, &update(&[("a", "2")], far), now())
-            )
-            .await
-            .is_err()
-        );
-    }
-    server.resume();
-
-    // The connections cut by the timeouts are replaced; the data is intact.
-    let loaded = store.load(&key, now()).await.unwrap().unwrap();
-    assert_eq!(loaded.field("a"), Some(&b"1"[..]));
-}
-
-#[tokio::test]
-async fn connect_and_key_errors_say_what_to_do() {
-    let err = MemcachedStore::connect("redis://127.0.0.1:6379")
-        .await
-        .unwrap_err();
-    assert!(err.to_string().contains("MEMCACHED_URL"), "{err}");
-
-    // Nothing listens on this port: an error with advice, not a hang.
-    let port = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.local_addr().unwrap().port()
-    };
-    let err = no_hang(
-        "connect",
-        MemcachedStore::connect(&format!("memcache://127.0.0.1:{port}")),
-    )
-    .await
-    .unwrap_err();
-    let message = err.to_string();
-    assert!(message.contains("MEMCACHED_URL"), "{message}");
-    assert!(message.contains(&format!("127.0.0.1:{port}")), "{message}");
-
+async fn keys_memcached_cannot_hold_are_refused() {
     // A key memcached cannot hold is refused before it is sent.
     let server = MemcachedServer::start();
     let store = MemcachedStore::connect(&server.url()).await.unwrap();

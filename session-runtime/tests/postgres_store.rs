@@ -1,23 +1,19 @@
 //! The PostgreSQL store against a real PostgreSQL started by each test in its own directory on
-//! its own port.
+//! its own port: the shared store suite, then what only PostgreSQL has (its table and jsonb
+//! layout, purging, malformed rows).
 
 #![cfg(feature = "postgres")]
 
-#[path = "support/records.rs"]
-mod records;
-
-use records::{new_key, now, record, update};
-
-#[path = "support/postgres_server.rs"]
-mod postgres_server;
-
 use std::time::{Duration, Instant};
 
-use postgres_server::PostgresServer;
-use session_runtime::SessionId;
 use session_runtime::StoreKey;
 use session_runtime::store::postgres::PostgresOptions;
-use session_runtime::store::{PostgresStore, SessionStore, Updated};
+use session_runtime::store::{PostgresStore, Record, SessionStore, StoreError};
+use session_test_support::clock::now;
+use session_test_support::ports::free_port;
+use session_test_support::postgres_server::PostgresServer;
+use session_test_support::records::{new_key, record, update};
+use session_test_support::store_suite::{ServerFixture, StoreFixture, no_hang};
 use tokio_postgres::{Client, NoTls};
 
 /// A plain connection to inspect the database directly.
@@ -51,69 +47,138 @@ fn json(bytes: &[u8]) -> serde_json::Value {
     serde_json::from_slice(bytes).unwrap()
 }
 
-#[tokio::test]
-async fn create_load_update_delete_round_trip() {
-    let server = PostgresServer::start();
-    let store = PostgresStore::connect(&server.url()).await.unwrap();
-    let client = raw(&server).await;
-    let key = new_key();
-    let far = now() + 600;
+/// A PostgreSQL of its own, a store on it, and a plain client to look inside.
+struct PostgresFixture {
+    server: PostgresServer,
+    store: PostgresStore,
+    client: Client,
+    logging: bool,
+}
 
-    assert!(store.load(&key, now()).await.unwrap().is_none());
+impl PostgresFixture {
+    async fn on(server: PostgresServer, logging: bool) -> Self {
+        let store = PostgresStore::connect(&server.url()).await.unwrap();
+        let client = raw(&server).await;
+        PostgresFixture {
+            server,
+            store,
+            client,
+            logging,
+        }
+    }
+}
 
-    let mut created = record(&[("user", "\"ada\""), ("count", "1")], far);
-    created.idle_timeout = Some(300);
-    store.create(&key, &created).await.unwrap();
-    let loaded = store.load(&key, now()).await.unwrap().unwrap();
-    assert_eq!(loaded.created_at, created.created_at);
-    assert_eq!(loaded.expires_at, far);
-    assert_eq!(loaded.idle_timeout, Some(300));
-    assert_eq!(loaded.field("user"), Some(&b"\"ada\""[..]));
-    assert_eq!(loaded.field("count"), Some(&b"1"[..]));
-    assert_eq!(loaded.fields.len(), 2);
+impl StoreFixture for PostgresFixture {
+    type Store = PostgresStore;
 
-    // The layout: one row, the fields as one jsonb object.
-    let row = client
-        .query_one(
-            "SELECT fields->>'user', (fields->'count')::int, created_at, expires_at, \
-             idle_timeout FROM sessions WHERE key = $1",
-            &[&key.as_str()],
+    async fn start() -> Self {
+        PostgresFixture::on(PostgresServer::start(), false).await
+    }
+
+    async fn start_logging() -> Self {
+        PostgresFixture::on(PostgresServer::start_logging_statements(), true).await
+    }
+
+    fn store(&self) -> &PostgresStore {
+        &self.store
+    }
+
+    async fn record_count(&self) -> u64 {
+        count(&self.client, "sessions").await as u64
+    }
+
+    async fn holds(&self, key: &StoreKey) -> bool {
+        exists(&self.client, key).await
+    }
+
+    async fn raw_contents(&self, _key: &StoreKey) -> Vec<Vec<u8>> {
+        let rows = self
+            .client
+            .query("SELECT key, fields::text FROM sessions", &[])
+            .await
+            .unwrap();
+        rows.iter()
+            .flat_map(|row| {
+                [
+                    row.get::<_, &str>(0).as_bytes().to_vec(),
+                    row.get::<_, &str>(1).as_bytes().to_vec(),
+                ]
+            })
+            .collect()
+    }
+
+    /// The statements the server logged, with their parameters.
+    fn command_log(&self) -> Option<String> {
+        self.logging.then(|| self.server.log())
+    }
+
+    /// One row, the fields as one jsonb object.
+    async fn assert_layout(&self, key: &StoreKey, created: &Record) {
+        let row = self
+            .client
+            .query_one(
+                "SELECT fields->>'user', (fields->'count')::int, created_at, expires_at, \
+                 idle_timeout FROM sessions WHERE key = $1",
+                &[&key.as_str()],
+            )
+            .await
+            .unwrap();
+        assert_eq!(row.get::<_, &str>(0), "ada");
+        assert_eq!(row.get::<_, i32>(1), 1);
+        assert_eq!(row.get::<_, i64>(2), created.created_at as i64);
+        assert_eq!(row.get::<_, i64>(3), created.expires_at as i64);
+        assert_eq!(row.get::<_, Option<i64>>(4), Some(300));
+    }
+
+    /// The `expires_at` column, which purging goes by.
+    async fn assert_backing_expiry(&self, key: &StoreKey, expires_at: u64) {
+        let row = self
+            .client
+            .query_one(
+                "SELECT expires_at FROM sessions WHERE key = $1",
+                &[&key.as_str()],
+            )
+            .await
+            .unwrap();
+        assert_eq!(row.get::<_, i64>(0), expires_at as i64);
+    }
+}
+
+impl ServerFixture for PostgresFixture {
+    const NAME: &'static str = "PostgreSQL";
+    const URL_VARIABLE: &'static str = "DATABASE_URL";
+    const BAD_URL: &'static str = "not a url";
+    const KEEPS_DATA: bool = true;
+    const RECONNECTS_AT_ONCE: bool = true;
+    const FAILS_WITHIN: Duration = Duration::from_secs(10);
+    const CONNECT_FAILS_WITHIN: Duration = Duration::from_secs(10);
+
+    fn stop(&mut self) {
+        self.server.stop();
+    }
+
+    fn restart(&mut self) {
+        self.server.restart();
+    }
+
+    fn url_on(port: u16) -> String {
+        format!("postgres://postgres@127.0.0.1:{port}/postgres")
+    }
+
+    async fn connect(url: &str) -> Result<PostgresStore, StoreError> {
+        PostgresStore::connect(url).await
+    }
+
+    async fn connect_failing_fast(url: &str) -> Result<PostgresStore, StoreError> {
+        PostgresStore::connect_with(
+            url,
+            PostgresOptions::default().operation_timeout(Duration::from_secs(1)),
         )
         .await
-        .unwrap();
-    assert_eq!(row.get::<_, &str>(0), "ada");
-    assert_eq!(row.get::<_, i32>(1), 1);
-    assert_eq!(row.get::<_, i64>(2), created.created_at as i64);
-    assert_eq!(row.get::<_, i64>(3), far as i64);
-    assert_eq!(row.get::<_, Option<i64>>(4), Some(300));
-
-    records::updates_write_only_changed_fields(&store, &key, far, created.created_at).await;
-
-    // A create replaces whatever was there.
-    store
-        .create(&key, &record(&[("only", "0")], far))
-        .await
-        .unwrap();
-    let replaced = store.load(&key, now()).await.unwrap().unwrap();
-    assert_eq!(replaced.fields, vec![("only".to_owned(), b"0".to_vec())]);
-    assert_eq!(replaced.idle_timeout, None);
-
-    store.delete(&key).await.unwrap();
-    assert!(store.load(&key, now()).await.unwrap().is_none());
-    assert!(!exists(&client, &key).await);
-    // Deleting again is fine.
-    store.delete(&key).await.unwrap();
-
-    // A destroyed session is never brought back by an update.
-    assert_eq!(
-        store
-            .update(&key, &update(&[("count", "3")], far), now())
-            .await
-            .unwrap(),
-        Updated::Missing
-    );
-    assert!(!exists(&client, &key).await);
+    }
 }
+
+session_test_support::store_suite!(PostgresFixture: data, outage);
 
 #[tokio::test]
 async fn jsonb_keeps_the_value_not_the_bytes() {
@@ -172,52 +237,17 @@ async fn jsonb_keeps_the_value_not_the_bytes() {
 }
 
 #[tokio::test]
-async fn update_on_a_missing_record_creates_nothing() {
-    let server = PostgresServer::start();
-    let store = PostgresStore::connect(&server.url()).await.unwrap();
-    let client = raw(&server).await;
-    let key = new_key();
-    let mut upd = update(&[("a", "1")], now() + 600);
-    upd.idle_timeout = Some(30);
-    assert_eq!(
-        store.update(&key, &upd, now()).await.unwrap(),
-        Updated::Missing
-    );
-    assert_eq!(count(&client, "sessions").await, 0);
-}
-
-#[tokio::test]
-async fn concurrent_updates_to_different_fields_all_land() {
-    let server = PostgresServer::start();
-    let store = PostgresStore::connect(&server.url()).await.unwrap();
-    records::concurrent_updates_to_different_fields_all_land(store).await;
-}
-
-#[tokio::test]
 async fn expired_records_are_invisible_and_swept() {
     let server = PostgresServer::start();
     let store = PostgresStore::connect(&server.url()).await.unwrap();
     let client = raw(&server).await;
 
-    // A record is invisible from its expires_at on, even before it is deleted.
+    // A live record, which purging must leave alone.
     let key = new_key();
-    let expires_at = now() + 1000;
     store
-        .create(&key, &record(&[("a", "1")], expires_at))
+        .create(&key, &record(&[("a", "1")], now() + 1000))
         .await
         .unwrap();
-    assert!(store.load(&key, expires_at - 1).await.unwrap().is_some());
-    assert!(store.load(&key, expires_at).await.unwrap().is_none());
-    assert_eq!(
-        store
-            .update(&key, &update(&[("a", "2")], expires_at + 10), expires_at)
-            .await
-            .unwrap(),
-        Updated::Missing
-    );
-    let loaded = store.load(&key, now()).await.unwrap().unwrap();
-    assert_eq!(loaded.field("a"), Some(&b"1"[..]));
-    assert_eq!(loaded.expires_at, expires_at);
 
     // Records created already expired are never visible; purge_expired deletes them and only
     // them.
@@ -257,48 +287,6 @@ async fn expired_records_are_invisible_and_swept() {
         .await
         .expect("the sweeper ended after the store was dropped")
         .unwrap();
-}
-
-#[tokio::test]
-async fn the_raw_session_id_never_reaches_postgres() {
-    let server = PostgresServer::start_logging_statements();
-    let store = PostgresStore::connect(&server.url()).await.unwrap();
-    let client = raw(&server).await;
-
-    let id = SessionId::generate().unwrap();
-    let key = id.store_key("app:");
-    let far = now() + 600;
-    store
-        .create(&key, &record(&[("user", "\"ada\"")], far))
-        .await
-        .unwrap();
-    store
-        .update(&key, &update(&[("cart", "[1,2]")], far), now())
-        .await
-        .unwrap();
-    assert!(store.load(&key, now()).await.unwrap().is_some());
-    store.delete(&key).await.unwrap();
-    store
-        .create(&key, &record(&[("user", "\"ada\"")], far))
-        .await
-        .unwrap();
-
-    let rows = client
-        .query("SELECT key, fields::text FROM sessions", &[])
-        .await
-        .unwrap();
-    assert_eq!(rows.len(), 1);
-    assert_eq!(rows[0].get::<_, &str>(0), key.as_str());
-    assert!(!rows[0].get::<_, &str>(1).contains(id.as_str()));
-
-    // The server logged every statement with its parameters: the hashed key is there, the
-    // id is not.
-    let log = server.log();
-    assert!(
-        log.contains(key.as_str()),
-        "statements were not logged:\n{log}"
-    );
-    assert!(!log.contains(id.as_str()));
 }
 
 #[tokio::test]
@@ -377,98 +365,9 @@ async fn table_name_is_configurable_and_checked() {
     assert_eq!(count(&client, "web_sessions").await, 1);
 }
 
-/// Runs `fut`, failing the test if it hangs instead of answering.
-async fn no_hang<T>(what: &str, fut: impl Future<Output = T>) -> T {
-    let started = Instant::now();
-    let out = tokio::time::timeout(Duration::from_secs(10), fut)
-        .await
-        .unwrap_or_else(|_| panic!("{what} hung"));
-    eprintln!("{what} answered after {:?}", started.elapsed());
-    out
-}
-
 #[tokio::test]
-async fn outage_fails_then_recovers_by_itself() {
-    let mut server = PostgresServer::start();
-    let store = PostgresStore::connect(&server.url()).await.unwrap();
-    let key = new_key();
-    let far = now() + 600;
-    store
-        .create(&key, &record(&[("a", "1")], far))
-        .await
-        .unwrap();
-    // Several idle connections in the pool, all of which the outage breaks.
-    let mut loads = tokio::task::JoinSet::new();
-    for _ in 0..4 {
-        let (store, key) = (store.clone(), key.clone());
-        loads.spawn(async move { store.load(&key, now()).await.map(|r| r.is_some()) });
-    }
-    while let Some(found) = loads.join_next().await {
-        assert!(found.unwrap().unwrap());
-    }
-
-    server.stop();
-    for _ in 0..2 {
-        let err = no_hang("load", store.load(&key, now())).await.unwrap_err();
-        assert!(err.to_string().contains("PostgreSQL"), "{err}");
-        assert!(
-            no_hang(
-                "update",
-                store.update(&key, &update(&[("a", "2")], far), now())
-            )
-            .await
-            .is_err()
-        );
-        assert!(
-            no_hang("create", store.create(&new_key(), &record(&[], far)))
-                .await
-                .is_err()
-        );
-        assert!(no_hang("delete", store.delete(&key)).await.is_err());
-    }
-
-    // Back on the same port with the same data: the same store works again, at once.
-    server.restart();
-    let loaded = store.load(&key, now()).await.unwrap().unwrap();
-    assert_eq!(loaded.field("a"), Some(&b"1"[..]));
-    assert_eq!(
-        store
-            .update(&key, &update(&[("b", "2")], far), now())
-            .await
-            .unwrap(),
-        Updated::Applied
-    );
-    let loaded = store.load(&key, now()).await.unwrap().unwrap();
-    assert_eq!(loaded.field("b"), Some(&b"2"[..]));
-
-    // A restart while the pool holds idle connections: the first call after it still works.
-    server.restart();
-    assert!(store.load(&key, now()).await.unwrap().is_some());
-}
-
-#[tokio::test]
-async fn connect_errors_say_what_to_do() {
-    let err = PostgresStore::connect("not a url").await.unwrap_err();
-    assert!(err.to_string().contains("DATABASE_URL"), "{err}");
-
-    // Nothing listens on this port: an error with advice, not a hang.
-    let port = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.local_addr().unwrap().port()
-    };
-    let err = no_hang(
-        "connect",
-        PostgresStore::connect_with(
-            &format!("postgres://postgres@127.0.0.1:{port}/postgres"),
-            PostgresOptions::default().operation_timeout(Duration::from_secs(1)),
-        ),
-    )
-    .await
-    .unwrap_err();
-    let message = err.to_string();
-    assert!(message.contains("DATABASE_URL"), "{message}");
-    assert!(message.contains(&format!("127.0.0.1:{port}")), "{message}");
-    // The password stays out of messages.
+async fn connect_errors_keep_the_password_out() {
+    let port = free_port();
     let err = no_hang(
         "connect",
         PostgresStore::connect(&format!(

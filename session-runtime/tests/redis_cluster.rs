@@ -1,17 +1,8 @@
 //! The Redis store against a real Redis Cluster (three masters, one replica each) started by
-//! each test on its own loopback ports.
+//! each test on its own loopback ports: the shared store suite, then what only a cluster has
+//! (sessions spread over the masters, failover, cluster configuration errors).
 
 #![cfg(feature = "redis")]
-
-#[path = "support/records.rs"]
-mod records;
-
-use records::{new_key, now, record, update};
-
-#[path = "support/redis_cluster.rs"]
-mod redis_cluster;
-#[path = "support/redis_server.rs"]
-mod redis_server;
 
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
@@ -19,10 +10,13 @@ use std::time::{Duration, Instant};
 
 use redis::AsyncCommands;
 use redis::aio::MultiplexedConnection;
-use redis_cluster::RedisCluster;
-use redis_server::RedisServer;
 use session_runtime::StoreKey;
 use session_runtime::store::{Record, RedisStore, SessionStore, StoreError, Updated};
+use session_test_support::clock::now;
+use session_test_support::records::{new_key, record, update};
+use session_test_support::redis_cluster::RedisCluster;
+use session_test_support::redis_server::RedisServer;
+use session_test_support::store_suite::StoreFixture;
 
 /// How long the store may take to serve a session again after its master was killed.
 const RECOVERY: Duration = Duration::from_secs(30);
@@ -54,6 +48,100 @@ async fn master_connection<'a>(
     }
     cache.get_mut(&port).unwrap()
 }
+
+/// A cluster of its own, a store on it connected with the explicit list of node URLs, and
+/// direct connections to the masters to look inside.
+struct ClusterFixture {
+    cluster: RedisCluster,
+    store: RedisStore,
+}
+
+impl ClusterFixture {
+    /// A direct connection to the master serving `key`.
+    async fn master_of(&self, key: &StoreKey) -> MultiplexedConnection {
+        let slot = self.cluster.slot(key.as_str()).await;
+        let master = self.cluster.master_of(slot).await;
+        self.cluster.connection(master).await
+    }
+}
+
+impl StoreFixture for ClusterFixture {
+    type Store = RedisStore;
+
+    async fn start() -> Self {
+        let cluster = RedisCluster::start().await;
+        let urls = cluster.urls();
+        let urls: Vec<&str> = urls.iter().map(String::as_str).collect();
+        let store = RedisStore::connect_cluster(&urls).await.unwrap();
+        ClusterFixture { cluster, store }
+    }
+
+    fn store(&self) -> &RedisStore {
+        &self.store
+    }
+
+    async fn record_count(&self) -> u64 {
+        let mut total = 0;
+        for master in self.cluster.masters().await {
+            total += self.cluster.key_count(master).await;
+        }
+        total
+    }
+
+    async fn holds(&self, key: &StoreKey) -> bool {
+        self.master_of(key)
+            .await
+            .exists(key.as_str())
+            .await
+            .unwrap()
+    }
+
+    async fn raw_contents(&self, _key: &StoreKey) -> Vec<Vec<u8>> {
+        let mut contents = Vec::new();
+        for master in self.cluster.masters().await {
+            let mut conn = self.cluster.connection(master).await;
+            let keys: Vec<Vec<u8>> = redis::cmd("KEYS")
+                .arg("*")
+                .query_async(&mut conn)
+                .await
+                .unwrap();
+            for key in keys {
+                let hash: Vec<(Vec<u8>, Vec<u8>)> = conn.hgetall(&key).await.unwrap();
+                contents.push(key);
+                for (field, value) in hash {
+                    contents.extend([field, value]);
+                }
+            }
+        }
+        contents
+    }
+
+    /// One hash on the master of the key's slot, as on a single server.
+    async fn assert_layout(&self, key: &StoreKey, created: &Record) {
+        let hash: HashMap<String, String> = self
+            .master_of(key)
+            .await
+            .hgetall(key.as_str())
+            .await
+            .unwrap();
+        assert_eq!(hash.len(), 5, "{hash:?}");
+        assert_eq!(hash["f:user"], "\"ada\"");
+        assert_eq!(hash["_e"], created.expires_at.to_string());
+        assert_eq!(hash["_c"], created.created_at.to_string());
+        assert_eq!(hash["_t"], "300");
+    }
+
+    async fn assert_backing_expiry(&self, key: &StoreKey, expires_at: u64) {
+        let expire_at: i64 = redis::cmd("EXPIRETIME")
+            .arg(key.as_str())
+            .query_async(&mut self.master_of(key).await)
+            .await
+            .unwrap();
+        assert_eq!(expire_at, expires_at as i64);
+    }
+}
+
+session_test_support::store_suite!(ClusterFixture: data);
 
 #[tokio::test]
 async fn sessions_spread_over_every_master_round_trip() {
@@ -151,57 +239,6 @@ async fn sessions_spread_over_every_master_round_trip() {
     let loaded = store.load(kept, now()).await.unwrap().unwrap();
     assert_eq!(loaded.fields, fields(&[("other", "true")]));
     assert_eq!(loaded.idle_timeout, None);
-}
-
-#[tokio::test]
-async fn fifty_concurrent_field_updates_on_one_session_all_land() {
-    let cluster = RedisCluster::start().await;
-    let urls = cluster.urls();
-    let urls: Vec<&str> = urls.iter().map(String::as_str).collect();
-    let store = RedisStore::connect_cluster(&urls).await.unwrap();
-    let key = new_key();
-    let far = now() + 600;
-    store
-        .create(&key, &record(&[("base", "0")], far))
-        .await
-        .unwrap();
-
-    let mut tasks = tokio::task::JoinSet::new();
-    for i in 0..50 {
-        let store = store.clone();
-        let key = key.clone();
-        tasks.spawn(async move {
-            let name = format!("f{i}");
-            let value = i.to_string();
-            store
-                .update(&key, &update(&[(&name, &value)], far + i), now())
-                .await
-        });
-    }
-    let mut applied = 0;
-    while let Some(outcome) = tasks.join_next().await {
-        assert_eq!(outcome.unwrap().unwrap(), Updated::Applied);
-        applied += 1;
-    }
-    assert_eq!(applied, 50);
-
-    let loaded = store.load(&key, now()).await.unwrap().unwrap();
-    let map = field_map(&loaded);
-    assert_eq!(map.len(), 51, "{map:?}");
-    assert_eq!(map["base"], "0");
-    for i in 0..50 {
-        assert_eq!(map[&format!("f{i}")], i.to_string());
-    }
-    // The expiry is one of those written, and the key expires with it.
-    assert!((far..far + 50).contains(&loaded.expires_at));
-    let master = cluster.master_of(cluster.slot(key.as_str()).await).await;
-    let mut conn = cluster.connection(master).await;
-    let expire_at: i64 = redis::cmd("EXPIRETIME")
-        .arg(key.as_str())
-        .query_async(&mut conn)
-        .await
-        .unwrap();
-    assert_eq!(expire_at, loaded.expires_at as i64);
 }
 
 /// Calls `op` until it succeeds, for at most [`RECOVERY`]; returns its value and how many calls

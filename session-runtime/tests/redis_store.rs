@@ -1,25 +1,20 @@
-//! The Redis store against a real `redis-server` started by each test on its own port.
+//! The Redis store against a real `redis-server` started by each test on its own port: the
+//! shared store suite, then what only Redis has (its hash layout, key expiry, round trips).
 
 #![cfg(feature = "redis")]
-
-#[path = "support/records.rs"]
-mod records;
-
-use records::{new_key, now, record, update};
-
-#[path = "support/redis_server.rs"]
-mod redis_server;
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use redis::AsyncCommands;
 use redis::aio::MultiplexedConnection;
-use redis_server::{RedisServer, RoundTripProxy};
-use session_runtime::SessionId;
 use session_runtime::StoreKey;
 use session_runtime::store::redis::RedisOptions;
-use session_runtime::store::{RedisStore, SessionStore, Updated};
+use session_runtime::store::{Record, RedisStore, SessionStore, StoreError, Updated};
+use session_test_support::clock::now;
+use session_test_support::records::{new_key, record, update};
+use session_test_support::redis_server::{RedisServer, RoundTripProxy};
+use session_test_support::store_suite::{FreezableFixture, ServerFixture, StoreFixture};
 
 /// A plain connection to inspect the server directly.
 async fn raw(server: &RedisServer) -> MultiplexedConnection {
@@ -34,86 +29,131 @@ async fn exists(conn: &mut MultiplexedConnection, key: &StoreKey) -> bool {
     conn.exists(key.as_str()).await.unwrap()
 }
 
-#[tokio::test]
-async fn create_load_update_delete_round_trip() {
-    let server = RedisServer::start();
-    let store = RedisStore::connect(&server.url()).await.unwrap();
-    let mut conn = raw(&server).await;
-    let key = new_key();
-    let far = now() + 600;
+/// A `redis-server` of its own, a store on it, and a plain connection to look inside.
+struct RedisFixture {
+    server: RedisServer,
+    store: RedisStore,
+    conn: MultiplexedConnection,
+}
 
-    assert!(store.load(&key, now()).await.unwrap().is_none());
+impl StoreFixture for RedisFixture {
+    type Store = RedisStore;
 
-    let mut created = record(&[("user", "\"ada\""), ("count", "1")], far);
-    created.idle_timeout = Some(300);
-    store.create(&key, &created).await.unwrap();
-    let loaded = store.load(&key, now()).await.unwrap().unwrap();
-    assert_eq!(loaded.created_at, created.created_at);
-    assert_eq!(loaded.expires_at, far);
-    assert_eq!(loaded.idle_timeout, Some(300));
-    assert_eq!(loaded.field("user"), Some(&b"\"ada\""[..]));
-    assert_eq!(loaded.field("count"), Some(&b"1"[..]));
-    assert_eq!(loaded.fields.len(), 2);
+    async fn start() -> Self {
+        let server = RedisServer::start();
+        let store = RedisStore::connect(&server.url()).await.unwrap();
+        let conn = raw(&server).await;
+        RedisFixture {
+            server,
+            store,
+            conn,
+        }
+    }
 
-    // The layout: one hash, `f:` fields plus `_c`, `_e`, `_t`.
-    let hash: HashMap<String, String> = conn.hgetall(key.as_str()).await.unwrap();
-    assert_eq!(hash.len(), 5, "{hash:?}");
-    assert_eq!(hash["f:user"], "\"ada\"");
-    assert_eq!(hash["_e"], far.to_string());
-    assert_eq!(hash["_c"], created.created_at.to_string());
-    assert_eq!(hash["_t"], "300");
+    fn store(&self) -> &RedisStore {
+        &self.store
+    }
 
-    records::updates_write_only_changed_fields(&store, &key, far, created.created_at).await;
-
-    // A create replaces whatever was there.
-    store
-        .create(&key, &record(&[("only", "0")], far))
-        .await
-        .unwrap();
-    let replaced = store.load(&key, now()).await.unwrap().unwrap();
-    assert_eq!(replaced.fields, vec![("only".to_owned(), b"0".to_vec())]);
-    assert_eq!(replaced.idle_timeout, None);
-
-    store.delete(&key).await.unwrap();
-    assert!(store.load(&key, now()).await.unwrap().is_none());
-    assert!(!exists(&mut conn, &key).await);
-    // Deleting again is fine.
-    store.delete(&key).await.unwrap();
-
-    // A destroyed session is never brought back by an update.
-    assert_eq!(
-        store
-            .update(&key, &update(&[("count", "3")], far), now())
+    async fn record_count(&self) -> u64 {
+        redis::cmd("DBSIZE")
+            .query_async(&mut self.conn.clone())
             .await
-            .unwrap(),
-        Updated::Missing
-    );
-    assert!(!exists(&mut conn, &key).await);
+            .unwrap()
+    }
+
+    async fn holds(&self, key: &StoreKey) -> bool {
+        exists(&mut self.conn.clone(), key).await
+    }
+
+    async fn raw_contents(&self, _key: &StoreKey) -> Vec<Vec<u8>> {
+        let mut conn = self.conn.clone();
+        let keys: Vec<Vec<u8>> = redis::cmd("KEYS")
+            .arg("*")
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+        let mut contents = Vec::new();
+        for key in keys {
+            let hash: Vec<(Vec<u8>, Vec<u8>)> = conn.hgetall(&key).await.unwrap();
+            assert!(!hash.is_empty());
+            contents.push(key);
+            for (field, value) in hash {
+                contents.extend([field, value]);
+            }
+        }
+        contents
+    }
+
+    /// One hash: `f:` fields plus `_c`, `_e`, `_t`.
+    async fn assert_layout(&self, key: &StoreKey, created: &Record) {
+        let hash: HashMap<String, String> = self.conn.clone().hgetall(key.as_str()).await.unwrap();
+        assert_eq!(hash.len(), 5, "{hash:?}");
+        assert_eq!(hash["f:user"], "\"ada\"");
+        assert_eq!(hash["_e"], created.expires_at.to_string());
+        assert_eq!(hash["_c"], created.created_at.to_string());
+        assert_eq!(hash["_t"], "300");
+    }
+
+    async fn assert_backing_expiry(&self, key: &StoreKey, expires_at: u64) {
+        let expire_at: i64 = redis::cmd("EXPIRETIME")
+            .arg(key.as_str())
+            .query_async(&mut self.conn.clone())
+            .await
+            .unwrap();
+        assert_eq!(expire_at, expires_at as i64);
+    }
 }
 
-#[tokio::test]
-async fn update_on_a_missing_record_creates_nothing() {
-    let server = RedisServer::start();
-    let store = RedisStore::connect(&server.url()).await.unwrap();
-    let mut conn = raw(&server).await;
-    let key = new_key();
-    let mut upd = update(&[("a", "1")], now() + 600);
-    upd.idle_timeout = Some(30);
-    assert_eq!(
-        store.update(&key, &upd, now()).await.unwrap(),
-        Updated::Missing
-    );
-    assert!(!exists(&mut conn, &key).await);
-    let size: u64 = redis::cmd("DBSIZE").query_async(&mut conn).await.unwrap();
-    assert_eq!(size, 0);
+impl ServerFixture for RedisFixture {
+    const NAME: &'static str = "Redis";
+    const URL_VARIABLE: &'static str = "REDIS_URL";
+    const BAD_URL: &'static str = "not a url";
+    // The test server keeps nothing on disk.
+    const KEEPS_DATA: bool = false;
+    // The connection manager reconnects in the background.
+    const RECONNECTS_AT_ONCE: bool = false;
+    const FAILS_WITHIN: Duration = Duration::from_millis(2500);
+    const CONNECT_FAILS_WITHIN: Duration = Duration::from_millis(1500);
+
+    fn stop(&mut self) {
+        self.server.stop();
+    }
+
+    fn restart(&mut self) {
+        self.server.restart();
+    }
+
+    fn url_on(port: u16) -> String {
+        format!("redis://127.0.0.1:{port}/")
+    }
+
+    async fn connect(url: &str) -> Result<RedisStore, StoreError> {
+        RedisStore::connect(url).await
+    }
+
+    async fn connect_failing_fast(url: &str) -> Result<RedisStore, StoreError> {
+        RedisStore::connect_with(
+            url,
+            RedisOptions::default().operation_timeout(Duration::from_secs(1)),
+        )
+        .await
+    }
 }
 
-#[tokio::test]
-async fn concurrent_updates_to_different_fields_all_land() {
-    let server = RedisServer::start();
-    let store = RedisStore::connect(&server.url()).await.unwrap();
-    records::concurrent_updates_to_different_fields_all_land(store).await;
+impl FreezableFixture for RedisFixture {
+    // A timed-out command stays queued on the connection, which the store keeps.
+    const TIMED_OUT_WRITES_MAY_APPLY: bool = true;
+
+    fn pause(&self) {
+        self.server.pause();
+    }
+
+    fn resume(&self) {
+        self.server.resume();
+    }
 }
+
+session_test_support::store_suite!(RedisFixture: data, outage, frozen);
 
 #[tokio::test]
 async fn redis_enforces_expiry() {
@@ -146,16 +186,6 @@ async fn redis_enforces_expiry() {
         "TTL {ttl}, expected ~{expected}"
     );
 
-    // A record is invisible from its expires_at on, even before Redis drops it.
-    assert!(store.load(&key, extended).await.unwrap().is_none());
-    assert_eq!(
-        store
-            .update(&key, &update(&[("a", "2")], extended + 10), extended)
-            .await
-            .unwrap(),
-        Updated::Missing
-    );
-
     // Past expires_at, Redis has removed the key itself.
     let short = new_key();
     store
@@ -169,7 +199,7 @@ async fn redis_enforces_expiry() {
     }
     assert!(store.load(&short, now()).await.unwrap().is_none());
 
-    // A record created already expired is never visible.
+    // A record created already expired is never written.
     let past = new_key();
     store
         .create(&past, &record(&[("a", "1")], now() - 1))
@@ -177,42 +207,6 @@ async fn redis_enforces_expiry() {
         .unwrap();
     assert!(store.load(&past, now()).await.unwrap().is_none());
     assert!(!exists(&mut conn, &past).await);
-}
-
-#[tokio::test]
-async fn the_raw_session_id_never_reaches_redis() {
-    let server = RedisServer::start();
-    let store = RedisStore::connect(&server.url()).await.unwrap();
-    let mut conn = raw(&server).await;
-
-    let id = SessionId::generate().unwrap();
-    let key = id.store_key("app:");
-    let far = now() + 600;
-    store
-        .create(&key, &record(&[("user", "\"ada\"")], far))
-        .await
-        .unwrap();
-    store
-        .update(&key, &update(&[("cart", "[1,2]")], far), now())
-        .await
-        .unwrap();
-
-    let keys: Vec<Vec<u8>> = redis::cmd("KEYS")
-        .arg("*")
-        .query_async(&mut conn)
-        .await
-        .unwrap();
-    assert_eq!(keys, vec![key.as_str().as_bytes().to_vec()]);
-    let needle = id.as_str().as_bytes();
-    let contains = |haystack: &[u8]| haystack.windows(needle.len()).any(|w| w == needle);
-    for k in &keys {
-        assert!(!contains(k));
-        let hash: Vec<(Vec<u8>, Vec<u8>)> = conn.hgetall(k).await.unwrap();
-        assert!(!hash.is_empty());
-        for (field, value) in hash {
-            assert!(!contains(&field) && !contains(&value));
-        }
-    }
 }
 
 #[tokio::test]
@@ -369,135 +363,4 @@ async fn one_round_trip_per_operation() {
         counts(&[("del", 1)]),
         "delete"
     );
-}
-
-#[tokio::test]
-async fn outage_fails_fast_then_recovers_by_itself() {
-    let mut server = RedisServer::start();
-    let store = RedisStore::connect(&server.url()).await.unwrap();
-    let key = new_key();
-    let far = now() + 600;
-    store
-        .create(&key, &record(&[("a", "1")], far))
-        .await
-        .unwrap();
-
-    server.stop();
-    for round in 0..3 {
-        let started = Instant::now();
-        let err = store.load(&key, now()).await.unwrap_err();
-        let took = started.elapsed();
-        eprintln!("round {round}: failed load took {took:?}: {err}");
-        assert!(took < Duration::from_millis(2500), "load took {took:?}");
-        assert!(err.to_string().contains("Redis"), "{err}");
-        let started = Instant::now();
-        assert!(
-            store
-                .update(&key, &update(&[("a", "2")], far), now())
-                .await
-                .is_err()
-        );
-        assert!(store.create(&new_key(), &record(&[], far)).await.is_err());
-        assert!(store.delete(&key).await.is_err());
-        let took = started.elapsed();
-        assert!(
-            took < Duration::from_millis(7500),
-            "round {round}: three calls took {took:?}"
-        );
-    }
-
-    // Back on the same port: the same store recovers without help (the data is gone, as the
-    // test server keeps nothing on disk).
-    server.restart();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let mut failures = 0;
-    loop {
-        match store.load(&key, now()).await {
-            Ok(found) => {
-                assert!(found.is_none());
-                break;
-            }
-            Err(_) if Instant::now() < deadline => {
-                failures += 1;
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-            Err(e) => panic!("the store did not recover within 10 s: {e}"),
-        }
-    }
-    eprintln!("recovered after the restart with {failures} failed calls");
-    assert!(failures <= 5, "{failures} failures after the restart");
-    let key = new_key();
-    store
-        .create(&key, &record(&[("a", "1")], far))
-        .await
-        .unwrap();
-    // The update script is loaded again by itself (the restarted server forgot it).
-    assert_eq!(
-        store
-            .update(&key, &update(&[("b", "2")], far), now())
-            .await
-            .unwrap(),
-        Updated::Applied
-    );
-    let loaded = store.load(&key, now()).await.unwrap().unwrap();
-    assert_eq!(loaded.field("b"), Some(&b"2"[..]));
-}
-
-#[tokio::test]
-async fn a_frozen_server_gets_a_timeout_not_a_hang() {
-    let server = RedisServer::start();
-    let store = RedisStore::connect(&server.url()).await.unwrap();
-    let key = new_key();
-    let far = now() + 600;
-    store
-        .create(&key, &record(&[("a", "1")], far))
-        .await
-        .unwrap();
-
-    server.pause();
-    for _ in 0..2 {
-        let started = Instant::now();
-        let err = store.load(&key, now()).await.unwrap_err();
-        let took = started.elapsed();
-        eprintln!("frozen server: failed load took {took:?}: {err}");
-        assert!(took < Duration::from_millis(2500), "load took {took:?}");
-    }
-    server.resume();
-
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        match store.load(&key, now()).await {
-            Ok(found) => {
-                assert!(found.is_some());
-                break;
-            }
-            Err(_) if Instant::now() < deadline => {
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-            Err(e) => panic!("the store did not recover within 10 s: {e}"),
-        }
-    }
-}
-
-#[tokio::test]
-async fn connect_errors_say_what_to_do() {
-    let err = RedisStore::connect("not a url").await.unwrap_err();
-    assert!(err.to_string().contains("REDIS_URL"), "{err}");
-
-    // Nothing listens on this port: fail quickly with advice, not hang.
-    let port = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.local_addr().unwrap().port()
-    };
-    let started = Instant::now();
-    let err = RedisStore::connect_with(
-        &format!("redis://127.0.0.1:{port}/"),
-        RedisOptions::default().operation_timeout(Duration::from_secs(1)),
-    )
-    .await
-    .unwrap_err();
-    assert!(started.elapsed() < Duration::from_millis(1500));
-    let message = err.to_string();
-    assert!(message.contains("REDIS_URL"), "{message}");
-    assert!(message.contains(&format!("127.0.0.1:{port}")), "{message}");
 }

@@ -5,10 +5,6 @@
 //! These tests need `chromium` and `chromedriver` in `/usr/bin` (Debian: `apt-get install
 //! chromium chromium-driver`; `.ci/run` installs them) and fail with that message without them.
 
-mod support;
-#[path = "browser/webdriver.rs"]
-mod webdriver;
-
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -16,9 +12,10 @@ use axum::extract::Path;
 use axum::{Router, routing::get};
 use serde_json::{Value, json};
 use session_runtime::Session;
+use session_test_support::examples::example_binary;
+use session_test_support::ports::free_port;
+use session_test_support::webdriver::{Browser, WAIT};
 use sha2::{Digest, Sha256};
-use support::{example_binary, free_port};
-use webdriver::{Browser, WAIT};
 
 /// A running example; killed on drop.
 struct Example(Child);

@@ -1,14 +1,14 @@
 //! The cookie store end to end, in process: counting, attributes, laziness, tampering, expiry,
 //! key rotation, the three modes, size limits and startup errors.
 
-mod support;
-
 use axum::{Router, routing::get};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use session_runtime::codec::{Codec, CodecOptions, KeyRing, Timestamps};
 use session_runtime::{ConfigError, EncryptionMode, Session, SessionRejection};
-use support::{OTHER_SECRET, SECRET, now, request, value};
+use session_test_support::clock::now;
+use session_test_support::http::{pair, request, value};
+use session_test_support::secrets::{OTHER_SECRET, SECRET};
 
 #[derive(Session)]
 #[session(cookie_name = "myapp", expire = 3600)]
@@ -462,7 +462,7 @@ async fn oversize_chunk_splits_and_reassembles() {
         .collect();
     assert!(chunks.len() >= 2, "{:?}", reply.set_cookies);
     for line in &reply.set_cookies {
-        assert!(support::pair(line).len() <= 4096, "{line}");
+        assert!(pair(line).len() <= 4096, "{line}");
     }
     assert_eq!(
         request(&app, "/read", Some(&chunks.join("; "))).await.body,

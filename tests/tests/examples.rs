@@ -1,12 +1,9 @@
 //! The examples as a newcomer runs them: a real process on loopback and a real HTTP
 //! client with a cookie jar.
 
-mod support;
-
-#[path = "../../session-runtime/tests/support/redis_server.rs"]
-mod redis_server;
-
-use support::{example_binary, free_port};
+use session_test_support::examples::example_binary;
+use session_test_support::ports::free_port;
+use session_test_support::redis_server;
 
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};

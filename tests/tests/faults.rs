@@ -3,11 +3,7 @@
 //! Both tests need root: one kills and restarts a private redis-server, the other mounts a small
 //! tmpfs. They say so clearly when they cannot.
 
-mod support;
-
-#[path = "../../session-runtime/tests/support/redis_server.rs"]
-mod redis_server;
-
+use session_test_support::redis_server;
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -20,7 +16,7 @@ use axum::extract::Query;
 use axum::{Router, routing::get};
 use redis_server::RedisServer;
 use session_runtime::{Session, StoreChoice};
-use support::request;
+use session_test_support::http::request;
 
 // ---------------------------------------------------------------------------------------------
 // Redis killed with kill -9 while 100 clients write.

@@ -1,5 +1,6 @@
 //! Replays the fuzz corpus on stable, without cargo-fuzz: every committed input of both targets
-//! goes through the same code the fuzz targets run (`fuzz/harness.rs`), which must not panic.
+//! goes through the same code the fuzz targets run (`session-fuzz-harness`, in `fuzz/harness/`),
+//! which must not panic.
 //! Named seeds (`fuzz/seeds/<target>/`) must also do what their name says: valid values open,
 //! garbage does not. Freshly made seeds are checked the same way, so the expectations follow
 //! the code and not only the files.
@@ -7,12 +8,9 @@
 //! `FUZZ_WRITE_SEEDS=1 cargo test -p integration-tests --test fuzz_corpus` rewrites the seed
 //! files (see `fuzz/README.md`).
 
-#[path = "../../fuzz/harness.rs"]
-mod harness;
-
 use std::path::{Path, PathBuf};
 
-use harness::{Codecs, FilesHarness};
+use session_fuzz_harness::{self as harness, Codecs, FilesHarness};
 
 fn fuzz_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz")

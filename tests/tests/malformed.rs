@@ -10,8 +10,6 @@
 //! zstd's own contexts live on the C heap, which this allocator does not see; what it does see
 //! is every buffer the decoder hands back, and the decompressed body never passes 64 KiB.
 
-mod support;
-
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::io::Write as _;
@@ -26,8 +24,9 @@ use hkdf::Hkdf;
 use http::{HeaderValue, Request, header};
 use http_body_util::BodyExt;
 use session_runtime::Session;
+use session_test_support::clock::now;
+use session_test_support::secrets::SECRET;
 use sha2::Sha256;
-use support::{SECRET, now};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tower::ServiceExt;
 

@@ -3,11 +3,7 @@
 //! through the cookie store in every mode, with and without compression, and through every
 //! server-side store (memory, files in a temporary directory, a private redis-server).
 
-mod support;
-
-#[path = "../../session-runtime/tests/support/redis_server.rs"]
-mod redis_server;
-
+use session_test_support::redis_server;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
@@ -17,7 +13,8 @@ use proptest::prelude::*;
 use serde::{Deserialize, Serialize};
 use session_runtime::store::{FilesStore, MemoryStore, RedisStore};
 use session_runtime::{EncryptionMode, Oversize, Session, SessionLayerBuilder};
-use support::{SECRET, request};
+use session_test_support::http::{self, pair, request};
+use session_test_support::secrets::SECRET;
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 struct Inner {
@@ -279,8 +276,8 @@ async fn round_trip(target: &Target, value: &Everything) -> Result<(), TestCaseE
     let cookies: Vec<String> = set
         .set_cookies
         .iter()
-        .map(|c| support::pair(c))
-        .filter(|p| !support::value(p).is_empty())
+        .map(|c| pair(c))
+        .filter(|p| !http::value(p).is_empty())
         .collect();
     prop_assert!(!cookies.is_empty(), "{}: no cookie was set", label);
     let got = request(&target.app, "/get", Some(&cookies.join("; "))).await;

@@ -1,17 +1,13 @@
 //! Sessions in Redis through the whole stack: what Redis holds, how many round trips a request
 //! costs, and an outage with a restart.
 
-mod support;
-
-#[path = "../../session-runtime/tests/support/redis_server.rs"]
-mod redis_server;
-
+use session_test_support::redis_server;
 use std::time::{Duration, Instant};
 
 use axum::{Router, routing::get};
 use redis_server::{RedisServer, RoundTripProxy};
 use session_runtime::{Session, StoreChoice};
-use support::{request, value};
+use session_test_support::http::{request, value};
 
 #[derive(Session)]
 #[session(

@@ -11,11 +11,8 @@
 //!
 //! This binary holds this one test only, so the memory it reads is the soak's own.
 
-mod support;
-
-#[path = "../../session-runtime/tests/support/redis_server.rs"]
-mod redis_server;
-
+use session_test_support::redis_server;
+use session_test_support::secrets::SECRET;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -293,7 +290,7 @@ async fn a_thousand_connections_on_every_store_without_errors_or_growth() {
     let redis = RedisServer::start();
     let mut outcomes = Vec::new();
     for store in ["cookie", "memory", "files", "redis"] {
-        let builder = Soak::layer().secret(support::SECRET);
+        let builder = Soak::layer().secret(SECRET);
         let builder = match store {
             "cookie" => builder.store(StoreChoice::Cookie),
             "memory" => builder.store(StoreChoice::Memory),

@@ -2,20 +2,10 @@
 //! no write when nothing changed, field-level merging under concurrency, no resurrection, and
 //! store failures answered with 503. A new store is tested by adding one line at the bottom.
 
-mod support;
-
-#[path = "../../session-runtime/tests/support/redis_server.rs"]
-mod redis_server;
-
-#[path = "../../session-runtime/tests/support/redis_cluster.rs"]
-mod cluster_support;
-
-#[path = "../../session-runtime/tests/support/postgres_server.rs"]
-mod postgres_server;
-
-#[path = "../../session-runtime/tests/support/memcached_server.rs"]
-mod memcached_server;
-
+use session_test_support::memcached_server;
+use session_test_support::postgres_server;
+use session_test_support::redis_cluster as cluster_support;
+use session_test_support::redis_server;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
@@ -27,7 +17,7 @@ use session_runtime::store::{
     SessionStore, StoreError, Update, Updated,
 };
 use session_runtime::{Session, SessionId, StoreKey};
-use support::{request, value};
+use session_test_support::http::{request, value};
 
 /// Counts the calls that reach the real store behind it, and can pretend to be down.
 #[derive(Clone)]

@@ -4,14 +4,14 @@
 //! Every case must give a fresh session with status 200 and a `Set-Cookie` that removes the
 //! refused cookie. The number of cases tried is printed (`--nocapture`).
 
-mod support;
-
 use axum::{Router, routing::get};
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use session_runtime::codec::{Codec, CodecOptions, KeyRing, Timestamps};
 use session_runtime::{EncryptionMode, Session};
-use support::{OTHER_SECRET, SECRET, now, request};
+use session_test_support::clock::now;
+use session_test_support::http::request;
+use session_test_support::secrets::{OTHER_SECRET, SECRET};
 
 const NAME: &str = "tamper";
 

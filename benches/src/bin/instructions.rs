@@ -33,7 +33,7 @@ use std::process::Command;
 use session_benches::Contender;
 use session_benches::client::Jar;
 use session_benches::floor::CookieBytes;
-use session_benches::redis_server::RedisServer;
+use session_test_support::redis_server::RedisServer;
 use stats_alloc::{INSTRUMENTED_SYSTEM, Stats, StatsAlloc};
 
 /// Requests made after the log-in and before the counted ones, in every run.

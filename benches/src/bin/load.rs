@@ -46,7 +46,7 @@ use http_body_util::{BodyExt, Empty};
 use hyper::client::conn::http1::SendRequest;
 use hyper_util::rt::TokioIo;
 use session_benches::Contender;
-use session_benches::redis_server::{RedisServer, RoundTripProxy};
+use session_test_support::redis_server::{RedisServer, RoundTripProxy};
 
 const BEGIN: &str = "<!-- load:begin -->";
 const END: &str = "<!-- load:end -->";

@@ -4,10 +4,8 @@
 mod support;
 
 #[cfg(feature = "postgres")]
-#[path = "../../../tests/support/postgres_server.rs"]
-mod postgres_server;
-#[path = "../../../tests/support/records.rs"]
-mod records;
+use session_test_support::postgres_server;
+use session_test_support::records;
 
 mod open;
 mod purge;

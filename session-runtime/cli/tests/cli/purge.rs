@@ -2,7 +2,8 @@
 
 use session_runtime::store::{FilesStore, SessionStore};
 
-use crate::records::{new_key, now, record};
+use crate::records::{new_key, record};
+use crate::support::now;
 use crate::support::sessions;
 
 fn file_names(dir: &std::path::Path) -> Vec<String> {

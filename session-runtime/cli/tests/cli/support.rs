@@ -78,32 +78,6 @@ pub fn with_secret(args: &[&str]) -> Run {
     sessions(args, &[("SESSION_SECRET", SECRET)], "")
 }
 
-/// An example binary of the workspace, built (or found up to date) by `cargo build`.
-pub fn example_binary(name: &str) -> std::path::PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let profile_dir = exe.parent().and_then(|deps| deps.parent()).unwrap();
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let status = Command::new(cargo)
-        .args(["build", "-p", "examples", "--example", name])
-        .status()
-        .unwrap();
-    assert!(status.success(), "building the {name} example failed");
-    profile_dir.join("examples").join(name)
-}
-
-/// A loopback port nobody listens on right now.
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// Seconds since the unix epoch.
-pub fn now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-}
+pub use session_test_support::clock::now;
+pub use session_test_support::examples::example_binary;
+pub use session_test_support::ports::free_port;

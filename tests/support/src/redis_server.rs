@@ -5,15 +5,16 @@
 //! working directory in a fresh temporary directory; it never touches a Redis on 6379.
 //! The binary is `$REDIS_SERVER` if set, else `redis-server` on the `PATH`.
 
-#![allow(dead_code)]
-
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
+
+use crate::host::unique_dir;
+use crate::ports::free_port;
 
 /// A `redis-server` owned by one test; killed and cleaned up on drop.
 pub struct RedisServer {
@@ -38,13 +39,7 @@ impl RedisServer {
 
     fn start_with(durable: bool) -> RedisServer {
         let port = free_port();
-        let nanos = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.subsec_nanos());
-        let dir = std::env::temp_dir().join(format!(
-            "session-runtime-redis-{}-{port}-{nanos}",
-            std::process::id()
-        ));
+        let dir = unique_dir("redis", port);
         std::fs::create_dir_all(&dir).expect("create a temporary directory for redis-server");
         let mut server = RedisServer {
             port,
@@ -160,12 +155,6 @@ impl Drop for RedisServer {
         self.stop();
         let _ = std::fs::remove_dir_all(&self.dir);
     }
-}
-
-/// A port that was free a moment ago: bound to port 0, read back, released.
-fn free_port() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
-    listener.local_addr().expect("local address").port()
 }
 
 /// Whether a server on `port` answers PING with PONG.

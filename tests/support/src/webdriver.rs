@@ -51,7 +51,7 @@ impl Driver {
     }
 
     fn start() -> Driver {
-        let port = crate::support::free_port();
+        let port = crate::ports::free_port();
         let child = Command::new(CHROMEDRIVER)
             .arg(format!("--port={port}"))
             .arg("--allowed-ips=127.0.0.1")
@@ -145,6 +145,7 @@ pub struct Browser {
 }
 
 impl Browser {
+    /// Starts a headless Chromium with a fresh profile, waiting while two others run.
     pub async fn start() -> Browser {
         let permit = BROWSERS.acquire().await.unwrap();
         let driver = Driver::shared();
@@ -270,6 +271,7 @@ impl Browser {
         }
     }
 
+    /// Types `text` into the first element matching the CSS `selector`.
     pub async fn type_into(&self, selector: &str, text: &str) {
         let element = self.find(selector).await;
         self.command(
@@ -280,6 +282,7 @@ impl Browser {
         .await;
     }
 
+    /// Clicks the first element matching the CSS `selector`.
     pub async fn click(&self, selector: &str) {
         let element = self.find(selector).await;
         self.command(

@@ -1,5 +1,5 @@
-//! Helpers shared by the black-box tests: in-process requests and cookie handling.
-#![allow(dead_code)]
+//! In-process requests through an axum app (`tower::ServiceExt::oneshot`), and the cookies
+//! and headers of what it answers.
 
 use axum::Router;
 use axum::body::Body;
@@ -7,17 +7,16 @@ use http::{Request, StatusCode, header};
 use http_body_util::BodyExt;
 use tower::ServiceExt;
 
-/// A secret long enough for every mode.
-pub const SECRET: &str = "test secret: 0123456789abcdef0123456789abcdef";
-/// Another one, for rotation tests.
-pub const OTHER_SECRET: &str = "another secret: fedcba9876543210fedcba9876543210";
-
 /// What a response says, in the terms the tests need.
 #[derive(Debug)]
 pub struct Reply {
+    /// The status code.
     pub status: StatusCode,
+    /// Every `Set-Cookie` line, in order.
     pub set_cookies: Vec<String>,
+    /// All the headers.
     pub headers: http::HeaderMap,
+    /// The body, as (lossy) UTF-8 text.
     pub body: String,
 }
 
@@ -90,43 +89,4 @@ pub async fn send(app: &Router, request: Request<Body>) -> Reply {
         headers,
         body: String::from_utf8_lossy(&bytes).into_owned(),
     }
-}
-
-/// Seconds since the unix epoch.
-pub fn now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-}
-
-/// An example binary, built (or found up to date) by `cargo build` once per test binary, so a
-/// test never runs a stale example.
-pub fn example_binary(name: &str) -> std::path::PathBuf {
-    static BUILT: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
-    let exe = std::env::current_exe().unwrap();
-    let profile_dir = exe.parent().and_then(|deps| deps.parent()).unwrap();
-    let binary = profile_dir.join("examples").join(name);
-    let mut built = BUILT
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    if !built.iter().any(|b| b == name) {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let status = std::process::Command::new(cargo)
-            .args(["build", "-p", "examples", "--example", name])
-            .status()
-            .unwrap();
-        assert!(status.success(), "building the {name} example failed");
-        built.push(name.to_owned());
-    }
-    binary
-}
-
-/// A loopback port nobody listens on right now.
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }

@@ -3,13 +3,14 @@
 //! The binary is `MEMCACHED` if set, else `memcached` from the `PATH`. memcached refuses to run
 //! as root unless told which user to become, so as root it runs as `nobody`.
 
-#![allow(dead_code)]
-
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
+
+use crate::host::{is_root, unique_dir};
+use crate::ports::free_port;
 
 /// A running memcached, killed on drop.
 pub struct MemcachedServer {
@@ -36,13 +37,7 @@ impl MemcachedServer {
         loop {
             attempts += 1;
             let port = free_port();
-            let nanos = SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map_or(0, |d| d.subsec_nanos());
-            let dir = std::env::temp_dir().join(format!(
-                "session-runtime-memcached-{}-{port}-{nanos}",
-                std::process::id()
-            ));
+            let dir = unique_dir("memcached", port);
             std::fs::create_dir_all(&dir).expect("create a temporary directory for memcached");
             let mut server = MemcachedServer {
                 port,
@@ -186,20 +181,6 @@ impl Drop for MemcachedServer {
         self.stop();
         let _ = std::fs::remove_dir_all(&self.dir);
     }
-}
-
-fn is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|out| String::from_utf8_lossy(&out.stdout).trim() == "0")
-        .unwrap_or(false)
-}
-
-/// A port that was free a moment ago: bound to port 0, read back, released.
-fn free_port() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
-    listener.local_addr().expect("local address").port()
 }
 
 /// The process id a memcached on `port` reports (`stats`), if one answers.

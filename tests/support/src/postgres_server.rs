@@ -9,13 +9,12 @@
 //! `initdb` runs once into a template directory that is kept for later runs; each server starts
 //! from a copy of it.
 
-#![allow(dead_code)]
-
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
-use std::time::{SystemTime, UNIX_EPOCH};
+
+use crate::host::{is_root, unique_dir};
+use crate::ports::free_port;
 
 /// A running PostgreSQL that is stopped (`pg_ctl stop -m immediate`) and deleted on drop.
 pub struct PostgresServer {
@@ -240,17 +239,6 @@ fn hand_over(dir: &Path) {
     }
 }
 
-fn is_root() -> bool {
-    static ROOT: OnceLock<bool> = OnceLock::new();
-    *ROOT.get_or_init(|| {
-        Command::new("id")
-            .arg("-u")
-            .output()
-            .map(|out| String::from_utf8_lossy(&out.stdout).trim() == "0")
-            .unwrap_or(false)
-    })
-}
-
 /// Where a PostgreSQL binary is: `PG_BIN`, the `PATH`, or the newest Debian install.
 fn bin(name: &str) -> PathBuf {
     if let Some(dir) = std::env::var_os("PG_BIN") {
@@ -281,26 +269,10 @@ fn bin(name: &str) -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(name))
 }
 
-fn unique_dir(kind: &str, port: u16) -> PathBuf {
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.subsec_nanos());
-    std::env::temp_dir().join(format!(
-        "session-runtime-{kind}-{}-{port}-{nanos}",
-        std::process::id()
-    ))
-}
-
 fn text(out: &Output) -> String {
     format!(
         "{}{}",
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     )
-}
-
-/// A port that was free a moment ago: bound to port 0, read back, released.
-fn free_port() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
-    listener.local_addr().expect("local address").port()
 }

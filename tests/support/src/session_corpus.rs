@@ -20,18 +20,18 @@
 //!
 //! Same seed, same corpus, on every machine: a splitmix64 generator, no outside randomness.
 
-#![allow(dead_code, reason = "each user of this module takes what it needs")]
-
 use std::fmt::Write as _;
 
 /// splitmix64: small, fast, and good enough for test data.
 pub struct Rng(u64);
 
 impl Rng {
+    /// A generator whose sequence is fixed by `seed`.
     pub fn new(seed: u64) -> Self {
         Rng(seed)
     }
 
+    /// The next 64 random bits.
     pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
@@ -45,10 +45,12 @@ impl Rng {
         self.next_u64() % n
     }
 
+    /// True `percent` times out of a hundred.
     pub fn chance(&mut self, percent: u64) -> bool {
         self.below(100) < percent
     }
 
+    /// One of `items` (not empty), each as likely.
     pub fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
         items[self.below(items.len() as u64) as usize]
     }

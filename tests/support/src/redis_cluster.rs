@@ -4,14 +4,14 @@
 //! else `redis-server` and `redis-cli` on the `PATH` (Redis 7 or later: the cluster bus ports are
 //! chosen with `--cluster-port`).
 
-#![allow(dead_code)]
-
-use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use redis::aio::MultiplexedConnection;
+
+use crate::host::unique_dir;
+use crate::ports::free_ports;
 
 /// Nodes in the cluster: three masters with one replica each.
 const NODES: usize = 6;
@@ -55,14 +55,7 @@ impl RedisCluster {
     /// replica each.
     pub async fn start() -> RedisCluster {
         let ports = free_ports(NODES * 2);
-        let nanos = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.subsec_nanos());
-        let dir = std::env::temp_dir().join(format!(
-            "session-runtime-redis-cluster-{}-{}-{nanos}",
-            std::process::id(),
-            ports[0]
-        ));
+        let dir = unique_dir("redis-cluster", ports[0]);
         std::fs::create_dir_all(&dir).expect("create a temporary directory for the cluster");
         let mut cluster = RedisCluster {
             dir,
@@ -352,18 +345,6 @@ impl Drop for RedisCluster {
         }
         let _ = std::fs::remove_dir_all(&self.dir);
     }
-}
-
-/// `count` distinct ports that were free a moment ago: all bound to port 0 at once, read back,
-/// released.
-fn free_ports(count: usize) -> Vec<u16> {
-    let listeners: Vec<TcpListener> = (0..count)
-        .map(|_| TcpListener::bind("127.0.0.1:0").expect("bind a loopback port"))
-        .collect();
-    listeners
-        .iter()
-        .map(|l| l.local_addr().expect("local address").port())
-        .collect()
 }
 
 /// A plain connection to the node on `port`, with short timeouts.

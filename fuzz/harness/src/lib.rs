@@ -1,11 +1,9 @@
 //! The code the fuzz targets run, shared with the stable replay test
-//! (`tests/tests/fuzz_corpus.rs` includes this file with `#[path]`), so a corpus file is replayed
-//! through exactly what the fuzzer ran.
+//! (`tests/tests/fuzz_corpus.rs` depends on this crate), so a corpus file is replayed through
+//! exactly what the fuzzer ran.
 //!
 //! Nothing here may panic on any input; the asserts are properties that must hold whenever a
 //! value does open (it re-seals and opens to the same body).
-
-#![allow(dead_code)]
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
