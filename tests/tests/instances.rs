@@ -65,8 +65,8 @@ async fn proxies(port: u16) -> [FaultProxy; 2] {
     ]
 }
 
-/// Runs the clients against two instances while the fault plan runs, then heals everything and
-/// has every client read through each instance; returns the whole history.
+/// Runs the clients against two instances while the fault plan runs, then heals everything, has
+/// every client read through each instance, prints the figures and checks the history.
 async fn exercise(store: &str, bases: [String; 2], proxies: &[FaultProxy; 2], cookie: &str) {
     let seed = seed();
     let stop = Arc::new(AtomicBool::new(false));
@@ -117,19 +117,25 @@ async fn exercise(store: &str, bases: [String; 2], proxies: &[FaultProxy; 2], co
 /// Prints the requests, the faults injected by kind and the outcomes.
 fn summarize(store: &str, seed: u64, history: &[Exchange], injected: &BTreeMap<&str, u32>) {
     let (mut ok, mut unavailable, mut other) = (0, 0, 0);
+    let mut by_op: BTreeMap<&str, u32> = BTreeMap::new();
     for exchange in history {
+        *by_op.entry(exchange.op.name()).or_insert(0) += 1;
         match &exchange.outcome {
             Outcome::Answered { status, .. } if (200..300).contains(status) => ok += 1,
             Outcome::Answered { status: 503, .. } => unavailable += 1,
             _ => other += 1,
         }
     }
-    let faults: Vec<String> = injected.iter().map(|(k, n)| format!("{k} {n}")).collect();
+    let list = |counts: &BTreeMap<&str, u32>| {
+        let items: Vec<String> = counts.iter().map(|(k, n)| format!("{k} {n}")).collect();
+        items.join(", ")
+    };
     report(&format!(
-        "{store}: seed {seed}; {CLIENTS} clients, {} requests: {ok} 2xx, {unavailable} 503, \
+        "{store}: seed {seed}; {CLIENTS} clients, {} requests ({}): {ok} 2xx, {unavailable} 503, \
          {other} other; faults injected: {}",
         history.len(),
-        faults.join(", ")
+        list(&by_op),
+        list(injected)
     ));
 }
 

@@ -60,6 +60,18 @@ pub enum Op {
 }
 
 impl Op {
+    /// A short name, for summaries.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Op::Login { .. } => "login",
+            Op::Change { .. } => "change",
+            Op::Read => "read",
+            Op::Regenerate => "regenerate",
+            Op::Logout => "logout",
+            Op::Replay => "replay",
+        }
+    }
+
     /// The contents a successful request leaves, from the contents it loaded.
     fn apply(&self, loaded: &Contents) -> Contents {
         match self {
