@@ -89,12 +89,26 @@ macro_rules! account_app {
             }
         }
 
-        pub use $module::{router as $router, COOKIE as $cookie_const};
+        pub use $module::{COOKIE as $cookie_const, router as $router};
     };
 }
 
-account_app!(on_redis, redis_router, REDIS_COOKIE, "acct_redis", "redis", redis_url);
-account_app!(on_postgres, postgres_router, POSTGRES_COOKIE, "acct_pg", "postgres", database_url);
+account_app!(
+    on_redis,
+    redis_router,
+    REDIS_COOKIE,
+    "acct_redis",
+    "redis",
+    redis_url
+);
+account_app!(
+    on_postgres,
+    postgres_router,
+    POSTGRES_COOKIE,
+    "acct_pg",
+    "postgres",
+    database_url
+);
 
 /// Serves `app` on a free loopback port; returns its base URL.
 pub async fn serve(app: Router) -> String {

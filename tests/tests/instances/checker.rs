@@ -205,7 +205,9 @@ impl Model {
             }
             Outcome::Answered { status, body } => {
                 self.unacknowledged(exchange);
-                Err(format!("answered {status} {body:?}: only 2xx and 503 are allowed"))
+                Err(format!(
+                    "answered {status} {body:?}: only 2xx and 503 are allowed"
+                ))
             }
             Outcome::NoAnswer(why) => {
                 self.unacknowledged(exchange);
@@ -415,7 +417,10 @@ mod tests {
             );
         let found = s.violations();
         assert_eq!(found.len(), 1, "{found:?}");
-        assert!(found[0].contains("acknowledged write was lost"), "{found:?}");
+        assert!(
+            found[0].contains("acknowledged write was lost"),
+            "{found:?}"
+        );
     }
 
     #[test]
@@ -455,17 +460,18 @@ mod tests {
     #[test]
     fn a_destroyed_session_read_again_fails() {
         let mut s = Script::new();
-        s.login()
-            .push(Op::Logout, 200, "out", None)
-            .push(
-                Op::Replay,
-                200,
-                &contents(Some("c1-user"), Some("c1-t1"), None),
-                Some("id-a"),
-            );
+        s.login().push(Op::Logout, 200, "out", None).push(
+            Op::Replay,
+            200,
+            &contents(Some("c1-user"), Some("c1-t1"), None),
+            Some("id-a"),
+        );
         let found = s.violations();
         assert_eq!(found.len(), 1, "{found:?}");
-        assert!(found[0].contains("destroyed session was read again"), "{found:?}");
+        assert!(
+            found[0].contains("destroyed session was read again"),
+            "{found:?}"
+        );
     }
 
     #[test]

@@ -236,8 +236,8 @@ impl Client {
             if parsed.name() != self.cookie_name {
                 continue;
             }
-            let removal = parsed.value().is_empty()
-                || parsed.max_age() == Some(cookie::time::Duration::ZERO);
+            let removal =
+                parsed.value().is_empty() || parsed.max_age() == Some(cookie::time::Duration::ZERO);
             change = if removal {
                 JarChange::Remove
             } else {
