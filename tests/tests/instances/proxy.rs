@@ -218,3 +218,101 @@ async fn pump(
     let (read, write) = tokio::join!(read, write);
     read.and(write)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An echo server that counts the bytes it received.
+    async fn echo() -> (SocketAddr, Arc<AtomicU64>) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let received = Arc::new(AtomicU64::new(0));
+        let counter = received.clone();
+        tokio::spawn(async move {
+            while let Ok((mut stream, _)) = listener.accept().await {
+                let counter = counter.clone();
+                tokio::spawn(async move {
+                    let mut buf = [0; 1024];
+                    while let Ok(n @ 1..) = stream.read(&mut buf).await {
+                        counter.fetch_add(n as u64, Ordering::SeqCst);
+                        if stream.write_all(&buf[..n]).await.is_err() {
+                            break;
+                        }
+                    }
+                });
+            }
+        });
+        (addr, received)
+    }
+
+    async fn connected(proxy: &FaultProxy) -> TcpStream {
+        let mut stream = TcpStream::connect(("127.0.0.1", proxy.port()))
+            .await
+            .unwrap();
+        stream.write_all(b"ping").await.unwrap();
+        let mut back = [0; 4];
+        stream.read_exact(&mut back).await.unwrap();
+        assert_eq!(&back, b"ping");
+        stream
+    }
+
+    /// The connection ends (reset or closed) without another byte.
+    async fn assert_ended(stream: &mut TcpStream) {
+        let mut buf = [0; 16];
+        match stream.read(&mut buf).await {
+            Ok(0) | Err(_) => {}
+            Ok(n) => panic!("read {n} bytes from a connection that should have ended"),
+        }
+    }
+
+    #[tokio::test]
+    async fn forwards_with_latency() {
+        let (upstream, _) = echo().await;
+        let proxy = FaultProxy::start(upstream).await;
+        proxy.faults().set_latency(Duration::from_millis(20));
+        connected(&proxy).await;
+    }
+
+    #[tokio::test]
+    async fn reset_all_ends_live_connections() {
+        let (upstream, _) = echo().await;
+        let proxy = FaultProxy::start(upstream).await;
+        let mut stream = connected(&proxy).await;
+        proxy.faults().reset_all();
+        assert_ended(&mut stream).await;
+        connected(&proxy).await;
+    }
+
+    #[tokio::test]
+    async fn refusing_resets_new_connections() {
+        let (upstream, received) = echo().await;
+        let proxy = FaultProxy::start(upstream).await;
+        proxy.faults().set_refusing(true);
+        let mut stream = TcpStream::connect(("127.0.0.1", proxy.port()))
+            .await
+            .unwrap();
+        let _ = stream.write_all(b"lost").await;
+        assert_ended(&mut stream).await;
+        assert_eq!(received.load(Ordering::SeqCst), 0);
+        proxy.faults().set_refusing(false);
+        connected(&proxy).await;
+    }
+
+    #[tokio::test]
+    async fn a_partition_holds_bytes_and_never_delivers_them() {
+        let (upstream, received) = echo().await;
+        let proxy = FaultProxy::start(upstream).await;
+        let mut stream = connected(&proxy).await;
+        proxy.faults().partition();
+        stream.write_all(b"held").await.unwrap();
+        proxy.faults().heal_partition();
+        assert_ended(&mut stream).await;
+        assert_eq!(
+            received.load(Ordering::SeqCst),
+            4,
+            "only the first ping arrived"
+        );
+        connected(&proxy).await;
+    }
+}
