@@ -77,8 +77,11 @@ impl Faults {
         self.0.partitioned.send_replace(true);
     }
 
-    /// Ends a partition: the held connections are reset, then traffic flows again.
+    /// Ends a partition, if any: the held connections are reset, then traffic flows again.
     pub fn heal_partition(&self) {
+        if !*self.0.partitioned.borrow() {
+            return;
+        }
         // Reset first: a connection woken by the heal sees the reset before it moves a byte.
         self.reset_all();
         self.0.partitioned.send_replace(false);
