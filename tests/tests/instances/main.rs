@@ -8,21 +8,12 @@
 //! Everything runs on loopback with private servers. The run is bounded by a fixed fault plan
 //! and a request count per client; assertions never depend on timing.
 
-#[path = "../../session-runtime/tests/support/redis_server.rs"]
-mod redis_server;
+use session_test_support::{postgres_server, redis_server};
 
-#[path = "../../session-runtime/tests/support/postgres_server.rs"]
-mod postgres_server;
-
-#[path = "instances/app.rs"]
 mod app;
-#[path = "instances/checker.rs"]
 mod checker;
-#[path = "instances/client.rs"]
 mod client;
-#[path = "instances/plan.rs"]
 mod plan;
-#[path = "instances/proxy.rs"]
 mod proxy;
 
 use std::collections::BTreeMap;
