@@ -9,8 +9,8 @@ use std::str::FromStr;
 use std::sync::Arc;
 
 pub use cookie::SameSite;
-pub use session_settings::{EncryptionMode, Oversize, StoreKind, UnknownName};
 use session_settings::defaults;
+pub use session_settings::{EncryptionMode, Oversize, StoreKind, UnknownName};
 
 use crate::store::SessionStore;
 
@@ -225,7 +225,6 @@ impl StoreChoice {
             factory: || Arc::new(S::default()),
         }
     }
-
 }
 
 impl From<StoreKind> for StoreChoice {

@@ -108,3 +108,21 @@ fn invalid(r: &Resolved<'_>, problem: Problem) -> ConfigError {
         message: problem.message,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_setting_is_named_after_where_its_value_came_from() {
+        let mut provenance = Provenance::default();
+        assert_eq!(provenance.name(Setting::CookieName), "cookie_name");
+        provenance.read_env(Setting::CookieName, "APP");
+        assert_eq!(provenance.name(Setting::CookieName), "APP_COOKIE_NAME");
+        assert!(provenance.is_written(Setting::CookieName));
+        provenance.wrote(Setting::CookieName);
+        assert_eq!(provenance.name(Setting::CookieName), "cookie_name");
+        assert!(provenance.is_written(Setting::CookieName));
+        assert!(!provenance.is_written(Setting::Store));
+    }
+}

@@ -1,6 +1,6 @@
 //! Building a session layer: the attribute values as defaults, overrides from code
-//! (this module's setters) and from the environment ([`env`]), the secrets ([`secrets`]), the
-//! codec of the cookie store ([`codec`]) and the server-side store (the store registry).
+//! (this module's setters) and from the environment (`env`), the secrets (`secrets`), the
+//! codec of the cookie store (`codec`) and the server-side store (the store registry).
 
 mod codec;
 mod env;
@@ -295,7 +295,9 @@ impl<T: SessionSchema> SessionLayerBuilder<T> {
 
     /// The cookie name.
     pub fn cookie_name(self, name: impl Into<String>) -> Self {
-        self.write(Setting::CookieName, |c| c.settings.cookie_name = name.into())
+        self.write(Setting::CookieName, |c| {
+            c.settings.cookie_name = name.into()
+        })
     }
 
     /// The idle timeout.
@@ -361,12 +363,16 @@ impl<T: SessionSchema> SessionLayerBuilder<T> {
 
     /// The cookie's `HttpOnly` attribute.
     pub fn http_only(self, http_only: bool) -> Self {
-        self.write(Setting::HttpOnly, |c| c.settings.cookie.http_only = http_only)
+        self.write(Setting::HttpOnly, |c| {
+            c.settings.cookie.http_only = http_only
+        })
     }
 
     /// The cookie's `SameSite` attribute.
     pub fn same_site(self, same_site: SameSite) -> Self {
-        self.write(Setting::SameSite, |c| c.settings.cookie.same_site = same_site)
+        self.write(Setting::SameSite, |c| {
+            c.settings.cookie.same_site = same_site
+        })
     }
 
     /// The cookie's `Domain` attribute.
@@ -393,7 +399,9 @@ impl<T: SessionSchema> SessionLayerBuilder<T> {
 
     /// The largest cookie, name plus value, the cookie store sends.
     pub fn max_cookie_size(self, size: usize) -> Self {
-        self.write(Setting::MaxCookieSize, |c| c.settings.max_cookie_size = size)
+        self.write(Setting::MaxCookieSize, |c| {
+            c.settings.max_cookie_size = size
+        })
     }
 
     /// What happens past `max_cookie_size`.

@@ -41,7 +41,8 @@ pub(super) struct Secrets {
 impl Secrets {
     /// The builder's current secret replaces the builder's earlier one and goes first.
     pub(super) fn set_current(&mut self, secret: &[u8]) {
-        self.entries.retain(|(origin, _)| *origin != Origin::Builder);
+        self.entries
+            .retain(|(origin, _)| *origin != Origin::Builder);
         self.entries.insert(0, (Origin::Builder, secret.to_vec()));
     }
 
@@ -56,7 +57,8 @@ impl Secrets {
     /// The environment's current secret: it replaces every secret but the builder's current
     /// one, which keeps sealing.
     pub(super) fn set_from_env(&mut self, variable: &str, secret: String) {
-        self.entries.retain(|(origin, _)| *origin == Origin::Builder);
+        self.entries
+            .retain(|(origin, _)| *origin == Origin::Builder);
         self.entries
             .push((Origin::Env(variable.to_owned()), secret.into_bytes()));
     }

@@ -81,7 +81,10 @@ use deadpool_postgres::{
 };
 use serde_json::value::RawValue;
 
-use super::{BoxFuture, ConnectionOptions, ExpiredDeletion, Record, SessionStore, StoreError, Update, Updated};
+use super::{
+    BoxFuture, ConnectionOptions, ExpiredDeletion, Record, SessionStore, StoreError, Update,
+    Updated,
+};
 use crate::id::StoreKey;
 use crate::time::unix_now;
 

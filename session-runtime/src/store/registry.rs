@@ -11,7 +11,9 @@ use std::time::Duration;
 
 use session_settings::{Setting, StoreKind};
 
-use super::{ConnectionOptions, ExpiredDeletion, FilesStore, MemoryStore, SessionStore, StoreError};
+use super::{
+    ConnectionOptions, ExpiredDeletion, FilesStore, MemoryStore, SessionStore, StoreError,
+};
 use crate::error::ConfigError;
 
 /// What building any store may need, as the builder and the environment set it.
@@ -57,7 +59,10 @@ impl Opened {
     /// A store that expires its records by itself.
     #[cfg_attr(
         not(any(feature = "redis", feature = "memcached")),
-        allow(dead_code, reason = "only Redis and memcached expire records by themselves")
+        allow(
+            dead_code,
+            reason = "only Redis and memcached expire records by themselves"
+        )
     )]
     fn expiring<S: SessionStore>(store: S) -> Self {
         Opened {
@@ -115,7 +120,10 @@ async fn open_builtin(
         StoreKind::Postgres => Opened::swept(postgres(config, target).await?),
         #[cfg(feature = "memcached")]
         StoreKind::Memcached => Opened::expiring(memcached(config, target).await?),
-        #[allow(unreachable_patterns, reason = "the cookie store and stores compiled out")]
+        #[allow(
+            unreachable_patterns,
+            reason = "the cookie store and stores compiled out"
+        )]
         _ => return Ok(None),
     };
     Ok(Some(opened))
@@ -157,7 +165,11 @@ async fn postgres(
     target: &Target<'_>,
 ) -> Result<super::PostgresStore, ConfigError> {
     let Some(url) = config.database_url.as_deref() else {
-        return Err(missing_url(StoreKind::Postgres, Setting::DatabaseUrl, target));
+        return Err(missing_url(
+            StoreKind::Postgres,
+            Setting::DatabaseUrl,
+            target,
+        ));
     };
     let options = super::postgres::PostgresOptions::default().connection(config.connection);
     super::PostgresStore::connect_with(url, options)
@@ -249,7 +261,9 @@ mod tests {
             match open(kind, &config(), &TARGET).await {
                 Ok(None) => assert!(!kind.is_server_side(), "{kind}"),
                 Ok(Some(_)) => assert!(kind.is_server_side(), "{kind}"),
-                Err(ConfigError::Invalid { setting, message, .. }) => {
+                Err(ConfigError::Invalid {
+                    setting, message, ..
+                }) => {
                     assert_eq!(setting, format!("store = {kind}"));
                     assert!(
                         message.contains(&format!("`{}` feature", kind.feature().unwrap_or("")))
