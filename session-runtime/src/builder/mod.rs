@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use session_settings::{Setting, defaults};
 
-use crate::config::{Chosen, EncryptionMode, Oversize, SameSite, StoreChoice};
+use crate::config::{Attributes, Chosen, EncryptionMode, Oversize, SameSite, StoreChoice};
 use crate::cookies::CookieAttributes;
 use crate::engine::{Backend, Engine, Settings};
 use crate::error::ConfigError;
@@ -103,28 +103,7 @@ impl<T: SessionSchema> SessionLayerBuilder<T> {
     /// A builder holding the attribute values of `T`.
     pub fn new() -> Self {
         let a = T::attributes();
-        let settings = Settings {
-            type_name: a.type_name,
-            cookie_name: a.cookie_name.to_owned(),
-            expire: a.expire,
-            max_lifetime: a.max_lifetime,
-            rolling: a.rolling,
-            sessioncookie: a.sessioncookie,
-            refresh_interval: 0,
-            cookie: CookieAttributes {
-                path: a.path.to_owned(),
-                domain: a.domain.map(str::to_owned),
-                secure: a.secure,
-                http_only: a.http_only,
-                same_site: a.same_site,
-                partitioned: a.partitioned,
-            },
-            max_cookie_size: a.max_cookie_size,
-            oversize: a.oversize,
-            max_chunks: defaults::MAX_CHUNKS,
-            prefix: a.prefix.map(str::to_owned),
-            filename_template: a.filename_template.to_owned(),
-        };
+        let settings = settings_of(&a);
         let codec = CodecSetup {
             mode: a.encryption_mode,
             compression_level: a.compression_level,
@@ -417,6 +396,33 @@ impl<T: SessionSchema> SessionLayerBuilder<T> {
     /// Checks every setting, derives the keys and sets up the store.
     pub async fn build(self) -> Result<SessionLayer<T>, ConfigError> {
         Ok(SessionLayer::new(self.config.into_engine().await?))
+    }
+}
+
+/// The engine's settings as the attributes give them (the refresh interval and the default
+/// prefix are resolved when the layer is built).
+fn settings_of(a: &Attributes) -> Settings {
+    Settings {
+        type_name: a.type_name,
+        cookie_name: a.cookie_name.to_owned(),
+        expire: a.expire,
+        max_lifetime: a.max_lifetime,
+        rolling: a.rolling,
+        sessioncookie: a.sessioncookie,
+        refresh_interval: 0,
+        cookie: CookieAttributes {
+            path: a.path.to_owned(),
+            domain: a.domain.map(str::to_owned),
+            secure: a.secure,
+            http_only: a.http_only,
+            same_site: a.same_site,
+            partitioned: a.partitioned,
+        },
+        max_cookie_size: a.max_cookie_size,
+        oversize: a.oversize,
+        max_chunks: defaults::MAX_CHUNKS,
+        prefix: a.prefix.map(str::to_owned),
+        filename_template: a.filename_template.to_owned(),
     }
 }
 
