@@ -228,8 +228,11 @@ impl<T: SessionSchema> SessionLayerBuilder<T> {
 
     /// Uses this store instance (for example a shared [`MemoryStore`](crate::store::MemoryStore)
     /// or a custom store that needs configuring).
-    pub fn store_instance(self, store: impl SessionStore) -> Self {
-        self.write(Setting::Store, |c| c.store_instance = Some(Arc::new(store)))
+    pub fn store_instance(mut self, store: impl SessionStore) -> Self {
+        // Handing over an instance does not write the `store` setting: options set for every
+        // layer of an app (such as `oversize`) stay valid whatever instance one layer gets.
+        self.config.store_instance = Some(Arc::new(store));
+        self
     }
 
     /// The directory of the files store (default: none; the environment's `SESSION_DIR`).
