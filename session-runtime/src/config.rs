@@ -9,6 +9,8 @@ use std::str::FromStr;
 use std::sync::Arc;
 
 pub use cookie::SameSite;
+use session_settings::defaults;
+pub use session_settings::{EncryptionMode, Oversize, StoreKind, UnknownName};
 
 use crate::store::SessionStore;
 
@@ -76,107 +78,143 @@ impl Attributes {
         Attributes {
             type_name,
             cookie_name,
-            expire: 3600,
+            expire: defaults::EXPIRE,
             max_lifetime: None,
-            rolling: true,
-            sessioncookie: false,
-            store: StoreChoice::Cookie,
-            encryption_mode: EncryptionMode::Modern,
-            compression_level: 0,
+            rolling: defaults::ROLLING,
+            sessioncookie: defaults::SESSIONCOOKIE,
+            store: StoreChoice::builtin(defaults::STORE),
+            encryption_mode: defaults::ENCRYPTION_MODE,
+            compression_level: defaults::COMPRESSION_LEVEL,
             compression_dictionary: None,
-            secure: false,
-            http_only: true,
-            same_site: SameSite::Lax,
+            secure: defaults::SECURE,
+            http_only: defaults::HTTP_ONLY,
+            same_site: cookie_same_site(defaults::SAME_SITE),
             domain: None,
-            path: "/",
-            partitioned: false,
+            path: defaults::PATH,
+            partitioned: defaults::PARTITIONED,
             prefix: None,
-            filename_template: "sess_%s",
-            max_cookie_size: 4096,
-            oversize: Oversize::Error,
+            filename_template: defaults::FILENAME_TEMPLATE,
+            max_cookie_size: defaults::MAX_COOKIE_SIZE,
+            oversize: defaults::OVERSIZE,
         }
     }
 }
 
-/// How a value is protected when it leaves the server.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum EncryptionMode {
-    /// XChaCha20-Poly1305 with HKDF-derived keys, key ids and sealed timestamps (the default).
-    Modern,
-    /// The `cookie` crate's private cookies (AES-256-GCM), for migrating existing apps.
-    Legacy,
-    /// Readable but tamper-proof: HMAC-SHA256, with sealed timestamps.
-    None,
-}
-
-impl EncryptionMode {
-    /// The attribute spelling: `modern`, `legacy` or `none`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            EncryptionMode::Modern => "modern",
-            EncryptionMode::Legacy => "legacy",
-            EncryptionMode::None => "none",
-        }
+/// The `cookie` crate's `SameSite` (the type users set) for the specification's spelling.
+pub(crate) const fn cookie_same_site(same_site: session_settings::SameSite) -> SameSite {
+    match same_site {
+        session_settings::SameSite::Strict => SameSite::Strict,
+        session_settings::SameSite::Lax => SameSite::Lax,
+        session_settings::SameSite::None => SameSite::None,
     }
 }
 
-impl FromStr for EncryptionMode {
-    type Err = UnknownName;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "modern" => Ok(EncryptionMode::Modern),
-            "legacy" => Ok(EncryptionMode::Legacy),
-            "none" => Ok(EncryptionMode::None),
-            _ => Err(UnknownName::new(
-                "encryption mode",
-                s,
-                &["modern", "legacy", "none"],
-            )),
-        }
+/// The specification's `SameSite` for the `cookie` crate's, so the shared rules can check it.
+pub(crate) const fn spec_same_site(same_site: SameSite) -> session_settings::SameSite {
+    match same_site {
+        SameSite::Strict => session_settings::SameSite::Strict,
+        SameSite::Lax => session_settings::SameSite::Lax,
+        SameSite::None => session_settings::SameSite::None,
     }
-}
-
-impl fmt::Display for EncryptionMode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// What the cookie store does with a session too large for one cookie.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Oversize {
-    /// Fail the response with a clear error naming the type and the size.
-    Error,
-    /// Split the value across several cookies.
-    Chunk,
 }
 
 /// A store that builds itself from nothing: what `store = "path::To::Type"` names.
 pub type StoreFactory = fn() -> Arc<dyn SessionStore>;
 
-/// Where a session type keeps its data.
-#[derive(Clone)]
-pub enum StoreChoice {
+/// Declares [`StoreChoice`] with one variant per built-in store, each mapped to and from its
+/// [`StoreKind`], whose table holds the names: a store's spelling is written only there.
+macro_rules! store_choice {
+    ($($(#[$doc:meta])* $variant:ident,)+) => {
+        /// Where a session type keeps its data.
+        ///
+        /// The built-in stores are the [`StoreKind`]s; their names (`"redis"`, ...) come from
+        /// that one table, which also feeds the attribute parser and `SESSION_STORE`.
+        ///
+        /// ```
+        /// use session_runtime::{StoreChoice, StoreKind};
+        ///
+        /// let store: StoreChoice = "postgres".parse().unwrap();
+        /// assert!(matches!(store, StoreChoice::Postgres));
+        /// assert_eq!(store.kind(), Some(StoreKind::Postgres));
+        /// assert_eq!(StoreChoice::from(StoreKind::Redis).as_str(), "redis");
+        /// ```
+        #[derive(Clone)]
+        pub enum StoreChoice {
+            $($(#[$doc])* $variant,)+
+            /// A user type implementing [`SessionStore`], built by `Default`.
+            Custom {
+                /// The type's name, for messages.
+                name: &'static str,
+                /// Builds the store.
+                factory: StoreFactory,
+            },
+        }
+
+        impl StoreChoice {
+            /// The choice of a built-in store.
+            pub const fn builtin(kind: StoreKind) -> Self {
+                match kind {
+                    $(StoreKind::$variant => StoreChoice::$variant,)+
+                }
+            }
+
+            /// The built-in store chosen, or `None` for a custom store.
+            pub const fn kind(&self) -> Option<StoreKind> {
+                match self.chosen() {
+                    Chosen::Builtin(kind) => Some(kind),
+                    Chosen::Custom { .. } => None,
+                }
+            }
+
+            /// The choice as a built-in kind or a custom store's factory.
+            pub(crate) const fn chosen(&self) -> Chosen {
+                match self {
+                    $(StoreChoice::$variant => Chosen::Builtin(StoreKind::$variant),)+
+                    StoreChoice::Custom { name, factory } => Chosen::Custom {
+                        name,
+                        factory: *factory,
+                    },
+                }
+            }
+
+            /// The attribute spelling (for a custom store, the type's name).
+            pub const fn as_str(&self) -> &'static str {
+                match self {
+                    $(StoreChoice::$variant => StoreKind::$variant.name(),)+
+                    StoreChoice::Custom { name, .. } => name,
+                }
+            }
+        }
+    };
+}
+
+/// A [`StoreChoice`] seen as what builds it.
+#[derive(Clone, Copy)]
+pub(crate) enum Chosen {
+    /// A built-in store, built by the store registry.
+    Builtin(StoreKind),
+    /// A user's store type.
+    Custom {
+        /// The type's name.
+        name: &'static str,
+        /// Builds it.
+        factory: StoreFactory,
+    },
+}
+
+store_choice! {
     /// Everything in the sealed cookie (the default): no server state.
     Cookie,
     /// In the process's memory.
     Memory,
     /// One file per session in a directory.
     Files,
-    /// Redis, one server or a cluster.
+    /// Redis, one server or a cluster (the `redis` feature).
     Redis,
     /// PostgreSQL (the `postgres` feature).
     Postgres,
     /// memcached (the `memcached` feature).
     Memcached,
-    /// A user type implementing [`SessionStore`], built by `Default`.
-    Custom {
-        /// The type's name, for messages.
-        name: &'static str,
-        /// Builds the store.
-        factory: StoreFactory,
-    },
 }
 
 impl StoreChoice {
@@ -187,18 +225,11 @@ impl StoreChoice {
             factory: || Arc::new(S::default()),
         }
     }
+}
 
-    /// The attribute spelling (for a custom store, the type's name).
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            StoreChoice::Cookie => "cookie",
-            StoreChoice::Memory => "memory",
-            StoreChoice::Files => "files",
-            StoreChoice::Redis => "redis",
-            StoreChoice::Postgres => "postgres",
-            StoreChoice::Memcached => "memcached",
-            StoreChoice::Custom { name, .. } => name,
-        }
+impl From<StoreKind> for StoreChoice {
+    fn from(kind: StoreKind) -> Self {
+        StoreChoice::builtin(kind)
     }
 }
 
@@ -212,57 +243,6 @@ impl FromStr for StoreChoice {
     type Err = UnknownName;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "cookie" => Ok(StoreChoice::Cookie),
-            "memory" => Ok(StoreChoice::Memory),
-            "files" => Ok(StoreChoice::Files),
-            "redis" => Ok(StoreChoice::Redis),
-            "postgres" => Ok(StoreChoice::Postgres),
-            "memcached" => Ok(StoreChoice::Memcached),
-            _ => Err(UnknownName::new(
-                "store",
-                s,
-                &[
-                    "cookie",
-                    "memory",
-                    "files",
-                    "redis",
-                    "postgres",
-                    "memcached",
-                ],
-            )),
-        }
+        StoreKind::parse(s).map(StoreChoice::builtin)
     }
 }
-
-/// A name that is not one of the accepted spellings.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UnknownName {
-    what: &'static str,
-    given: String,
-    accepted: &'static [&'static str],
-}
-
-impl UnknownName {
-    fn new(what: &'static str, given: &str, accepted: &'static [&'static str]) -> Self {
-        UnknownName {
-            what,
-            given: given.chars().take(64).collect(),
-            accepted,
-        }
-    }
-}
-
-impl fmt::Display for UnknownName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "unknown {} `{}`; expected one of: {}",
-            self.what,
-            self.given.escape_debug(),
-            self.accepted.join(", ")
-        )
-    }
-}
-
-impl std::error::Error for UnknownName {}

@@ -46,7 +46,7 @@ mod time;
 mod validate;
 
 pub use builder::SessionLayerBuilder;
-pub use config::{Attributes, EncryptionMode, Oversize, SameSite, StoreChoice};
+pub use config::{Attributes, EncryptionMode, Oversize, SameSite, StoreChoice, StoreKind};
 pub use error::{ConfigError, SessionRejection};
 pub use extract::Session;
 pub use id::{SessionId, StoreKey};

@@ -1,123 +1,112 @@
-//! Run-time checks of settings: the same rules the derive enforces at compile time, applied
-//! again because the builder and the environment can change every value.
+//! Run-time checks of settings: the rules of the shared specification (`session-settings`),
+//! applied again because the builder and the environment can change every value. This module
+//! only maps the resolved settings onto the specification's [`Values`] and names the culprit.
 
-use crate::config::{EncryptionMode, Oversize};
+use session_settings::{EncryptionMode, Problem, Setting, SettingSet, StoreValue, Values, check};
+
+use crate::config::{StoreChoice, spec_same_site};
 use crate::engine::Settings;
+use crate::error::ConfigError;
 
-type Problem = (&'static str, String);
-
-/// Whether `name` is an RFC 6265 cookie-name token.
-pub(crate) fn is_token(name: &str) -> bool {
-    !name.is_empty()
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_graphic() && !b"()<>@,;:\\\"/[]?={}".contains(&b))
+/// Where the run-time values came from: which settings code or the environment wrote (the
+/// rest are the attribute's), and which of those came from which environment variable.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Provenance {
+    /// Settings written by the builder or the environment.
+    written: SettingSet,
+    /// Settings whose current value came from the environment.
+    from_env: SettingSet,
+    /// The prefix of the environment variables read last.
+    env_prefix: String,
 }
 
-fn is_attribute_text(value: &str) -> bool {
-    value.bytes().all(|b| b.is_ascii_graphic() && b != b';')
+impl Provenance {
+    /// `setting` was written by code.
+    pub(crate) fn wrote(&mut self, setting: Setting) {
+        self.written.insert(setting);
+        self.from_env.remove(setting);
+    }
+
+    /// `setting` was read from the environment variables named `{prefix}_...`.
+    pub(crate) fn read_env(&mut self, setting: Setting, prefix: &str) {
+        self.written.insert(setting);
+        self.from_env.insert(setting);
+        prefix.clone_into(&mut self.env_prefix);
+    }
+
+    /// Whether `setting` was written by code or the environment.
+    pub(crate) fn is_written(&self, setting: Setting) -> bool {
+        self.written.contains(setting)
+    }
+
+    /// How a message names `setting`: its environment variable when its value came from
+    /// there, else its attribute or builder name.
+    pub(crate) fn name(&self, setting: Setting) -> String {
+        if self.from_env.contains(setting) {
+            setting.env_var(&self.env_prefix)
+        } else {
+            setting.name().to_owned()
+        }
+    }
 }
 
-pub(crate) fn settings(s: &Settings, mode: EncryptionMode, level: i32) -> Result<(), Problem> {
-    let name = s.cookie_name.as_str();
-    if !is_token(name) {
-        return Err((
-            "cookie_name",
-            format!(
-                "`{}` is not a valid cookie name (RFC 6265 token: visible ASCII without separators)",
-                name.escape_debug()
-            ),
-        ));
+/// The settings of a layer about to be built, as the rules read them.
+pub(crate) struct Resolved<'a> {
+    pub(crate) settings: &'a Settings,
+    pub(crate) store: &'a StoreChoice,
+    /// Whether a store instance was handed over, which makes the store a custom one.
+    pub(crate) store_instance: bool,
+    pub(crate) mode: EncryptionMode,
+    pub(crate) compression_level: i32,
+    pub(crate) provenance: &'a Provenance,
+}
+
+/// Applies every rule; the first problem becomes the error.
+pub(crate) fn settings(resolved: &Resolved<'_>) -> Result<(), ConfigError> {
+    match check(&values(resolved)).into_iter().next() {
+        None => Ok(()),
+        Some(problem) => Err(invalid(resolved, problem)),
     }
-    if name.len() > 200 {
-        return Err(("cookie_name", "longer than 200 bytes".into()));
+}
+
+fn values<'a>(r: &Resolved<'a>) -> Values<'a> {
+    let s = r.settings;
+    let store = match (r.store_instance, r.store.kind()) {
+        (false, Some(kind)) => StoreValue::Builtin(kind),
+        _ => StoreValue::Custom,
+    };
+    Values {
+        cookie_name: Some(&s.cookie_name),
+        expire: Some(s.expire),
+        expire_is_default: s.expire == session_settings::defaults::EXPIRE
+            && !r.provenance.is_written(Setting::Expire),
+        max_lifetime: s.max_lifetime,
+        store: Some(store),
+        encryption_mode: Some(r.mode),
+        compression_level: Some(r.compression_level),
+        // The dictionary's rules stay with the codec, as before: at run time a dictionary
+        // with level 0 still opens what it sealed, and one inherited from the attribute must
+        // not stop the same struct from running on a server-side store.
+        compression_dictionary: false,
+        secure: Some(s.cookie.secure),
+        same_site: Some(spec_same_site(s.cookie.same_site)),
+        domain: s.cookie.domain.as_deref(),
+        path: Some(&s.cookie.path),
+        prefix: s.prefix.as_deref(),
+        filename_template: Some(&s.filename_template),
+        max_cookie_size: Some(s.max_cookie_size),
+        oversize: Some(s.oversize),
+        max_chunks: Some(s.max_chunks),
+        written: r.provenance.written,
     }
-    if !s.cookie.path.starts_with('/') || !is_attribute_text(&s.cookie.path) {
-        return Err((
-            "path",
-            format!(
-                "`{}` must start with `/` and hold no `;`, space or control character",
-                s.cookie.path.escape_debug()
-            ),
-        ));
+}
+
+fn invalid(r: &Resolved<'_>, problem: Problem) -> ConfigError {
+    ConfigError::Invalid {
+        type_name: r.settings.type_name,
+        setting: r.provenance.name(problem.setting),
+        message: problem.message,
     }
-    if let Some(domain) = &s.cookie.domain {
-        if domain.is_empty() || !is_attribute_text(domain) {
-            return Err((
-                "domain",
-                format!("`{}` is not a valid domain", domain.escape_debug()),
-            ));
-        }
-    }
-    if s.cookie.same_site == cookie::SameSite::None && !s.cookie.secure {
-        return Err(("same_site", "`none` requires `secure = true` (browsers reject SameSite=None cookies without Secure)".into()));
-    }
-    if name.starts_with("__Host-") {
-        if !s.cookie.secure || s.cookie.domain.is_some() || s.cookie.path != "/" {
-            return Err((
-                "cookie_name",
-                "a `__Host-` cookie needs `secure = true`, no `domain` and `path = \"/\"`".into(),
-            ));
-        }
-    } else if name.starts_with("__Secure-") && !s.cookie.secure {
-        return Err((
-            "cookie_name",
-            "a `__Secure-` cookie needs `secure = true`".into(),
-        ));
-    }
-    if s.expire == 0 {
-        return Err(("expire", "must be at least 1 second".into()));
-    }
-    if let Some(max) = s.max_lifetime {
-        if max < s.expire {
-            return Err((
-                "max_lifetime",
-                format!("{max} s is shorter than expire ({} s)", s.expire),
-            ));
-        }
-    }
-    if !(0..=22).contains(&level) {
-        return Err(("compression_level", format!("{level} is outside 0..=22")));
-    }
-    if level > 0 && mode == EncryptionMode::Legacy {
-        return Err((
-            "compression_level",
-            "the legacy format has no room for compression; use 0 or encryption_mode = modern"
-                .into(),
-        ));
-    }
-    if !(64..=4096).contains(&s.max_cookie_size) {
-        return Err((
-            "max_cookie_size",
-            format!("{} is outside 64..=4096", s.max_cookie_size),
-        ));
-    }
-    if s.oversize == Oversize::Chunk && !(2..=64).contains(&s.max_chunks) {
-        return Err(("max_chunks", format!("{} is outside 2..=64", s.max_chunks)));
-    }
-    if let Some(prefix) = &s.prefix {
-        if !prefix.bytes().all(|b| b.is_ascii_graphic()) || prefix.len() > 128 {
-            return Err((
-                "prefix",
-                "must be at most 128 visible ASCII characters".into(),
-            ));
-        }
-    }
-    let t = &s.filename_template;
-    if t.matches("%s").count() != 1
-        || t.replace("%s", "").contains('%')
-        || t.contains(['/', '\\', '\0'])
-        || t.starts_with('.')
-    {
-        return Err((
-            "filename_template",
-            format!(
-                "`{}` needs exactly one `%s`, no other `%`, no path separator and no leading dot",
-                t.escape_debug()
-            ),
-        ));
-    }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -125,11 +114,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn tokens() {
-        assert!(is_token("myapp"));
-        assert!(is_token("__Host-id"));
-        for bad in ["", "a b", "a;b", "a=b", "é", "a\"b", "a,b"] {
-            assert!(!is_token(bad), "{bad:?}");
-        }
+    fn a_setting_is_named_after_where_its_value_came_from() {
+        let mut provenance = Provenance::default();
+        assert_eq!(provenance.name(Setting::CookieName), "cookie_name");
+        provenance.read_env(Setting::CookieName, "APP");
+        assert_eq!(provenance.name(Setting::CookieName), "APP_COOKIE_NAME");
+        assert!(provenance.is_written(Setting::CookieName));
+        provenance.wrote(Setting::CookieName);
+        assert_eq!(provenance.name(Setting::CookieName), "cookie_name");
+        assert!(provenance.is_written(Setting::CookieName));
+        assert!(!provenance.is_written(Setting::Store));
     }
 }

@@ -31,6 +31,12 @@ macro_rules! named_enum {
                 }
             }
 
+            /// The spelling of this value: [`name`](Self::name), under the name the runtime's
+            /// API has always given it.
+            pub const fn as_str(self) -> &'static str {
+                self.name()
+            }
+
             /// The Rust identifier of the variant, shared by the runtime's enum of the same
             /// name (the derive emits `EncryptionMode::Legacy` from it).
             pub const fn variant(self) -> &'static str {
@@ -56,6 +62,14 @@ macro_rules! named_enum {
         impl fmt::Display for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str(self.name())
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = UnknownName;
+
+            fn from_str(name: &str) -> Result<Self, UnknownName> {
+                Self::parse(name)
             }
         }
     };

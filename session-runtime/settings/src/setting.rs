@@ -153,6 +153,8 @@ impl fmt::Display for Setting {
 /// written.insert(Setting::Prefix);
 /// assert!(written.contains(Setting::Prefix));
 /// assert!(!written.contains(Setting::Store));
+/// written.remove(Setting::Prefix);
+/// assert!(!written.contains(Setting::Prefix));
 /// ```
 #[derive(Clone, Copy, Default, PartialEq, Eq)]
 pub struct SettingSet(u64);
@@ -164,6 +166,11 @@ impl SettingSet {
     /// Adds a setting.
     pub fn insert(&mut self, setting: Setting) {
         self.0 |= setting.bit();
+    }
+
+    /// Removes a setting.
+    pub fn remove(&mut self, setting: Setting) {
+        self.0 &= !setting.bit();
     }
 
     /// Whether the set holds `setting`.

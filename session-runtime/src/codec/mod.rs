@@ -112,7 +112,7 @@ pub struct Timestamps {
 pub struct CodecOptions {
     /// How values are protected.
     pub mode: EncryptionMode,
-    /// The cookie name, bound into every value (1 to 255 bytes).
+    /// The cookie name, bound into every value (1 to 200 bytes, the settings' limit).
     pub cookie_name: String,
     /// zstd level 1..=22, or 0 for no compression (the default). Not with `legacy`.
     pub compression_level: i32,
@@ -273,7 +273,8 @@ impl std::error::Error for SealError {
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum CodecError {
-    /// The cookie name is empty or longer than 255 bytes.
+    /// The cookie name is empty or longer than
+    /// [`MAX_COOKIE_NAME_LEN`](session_settings::defaults::MAX_COOKIE_NAME_LEN) (200) bytes.
     CookieName {
         /// Its length in bytes.
         len: usize,
@@ -300,7 +301,8 @@ impl fmt::Display for CodecError {
         match self {
             CodecError::CookieName { len } => write!(
                 f,
-                "cookie name is {len} bytes long; it must be 1 to 255 bytes"
+                "cookie name is {len} bytes long; it must be 1 to {} bytes",
+                session_settings::defaults::MAX_COOKIE_NAME_LEN
             ),
             CodecError::CompressionLevel(level) => write!(
                 f,
@@ -370,7 +372,7 @@ impl Codec {
     /// ```
     pub fn new(keys: &KeyRing, options: CodecOptions) -> Result<Codec, CodecError> {
         let name_len = options.cookie_name.len();
-        if name_len == 0 || name_len > 255 {
+        if name_len == 0 || name_len > session_settings::defaults::MAX_COOKIE_NAME_LEN {
             return Err(CodecError::CookieName { len: name_len });
         }
         if options.compression_level != 0 && !compress::LEVELS.contains(&options.compression_level)

@@ -25,7 +25,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 
 use super::document::{decode, encode};
-use super::{BoxFuture, Record, SessionStore, StoreError, Update, Updated};
+use super::{BoxFuture, ExpiredDeletion, Record, SessionStore, StoreError, Update, Updated};
 use crate::id::StoreKey;
 use crate::time::unix_now;
 
@@ -224,20 +224,8 @@ impl FilesStore {
     /// # }
     /// ```
     pub fn spawn_sweeper(&self, interval: Duration) -> tokio::task::JoinHandle<()> {
-        super::sweeper::spawn(Arc::downgrade(&self.inner), interval, |inner| async move {
-            let dir = inner.dir.clone();
-            match tokio::task::spawn_blocking(move || inner.purge_expired(unix_now())).await {
-                Ok(Ok(0)) => {}
-                Ok(Ok(removed)) => {
-                    tracing::debug!(dir = %dir.display(), removed, "removed expired session files");
-                }
-                Ok(Err(e)) => {
-                    tracing::warn!(dir = %dir.display(), error = %e, "sweeping expired session files failed");
-                }
-                Err(e) => {
-                    tracing::warn!(dir = %dir.display(), error = %e, "the session file sweeper failed");
-                }
-            }
+        super::sweeper::spawn(Arc::downgrade(&self.inner), "files", interval, |inner| {
+            FilesStore { inner }
         })
     }
 
@@ -261,6 +249,17 @@ impl std::fmt::Debug for FilesStore {
             .field("filename_template", &self.inner.template)
             .field("max_file_size", &self.inner.max_file_size)
             .finish()
+    }
+}
+
+/// [`purge_expired`](FilesStore::purge_expired), off the async workers.
+impl ExpiredDeletion for FilesStore {
+    fn delete_expired(&self) -> BoxFuture<'_, Result<u64, StoreError>> {
+        let inner = Arc::clone(&self.inner);
+        Box::pin(async move {
+            let removed = blocking(move || inner.purge_expired(unix_now())).await?;
+            Ok(removed as u64)
+        })
     }
 }
 
@@ -408,13 +407,7 @@ impl Inner {
             remove(path, &self.dir)?;
             return Ok(Updated::Missing);
         }
-        for (name, value) in &update.changed {
-            record.set_field(name, value);
-        }
-        record.expires_at = update.expires_at;
-        if update.idle_timeout.is_some() {
-            record.idle_timeout = update.idle_timeout;
-        }
+        record.apply(update);
         let bytes = encode(&record);
         self.check_size(path, bytes.len())?;
         write_atomic(&self.dir, path, &bytes)?;

@@ -48,7 +48,7 @@ use deadpool::Runtime;
 use deadpool::managed::{self, Metrics, Object, Pool, PoolError, RecycleError, RecycleResult};
 
 use super::document::{decode, encode};
-use super::{BoxFuture, Record, SessionStore, StoreError, Update, Updated};
+use super::{BoxFuture, ConnectionOptions, Record, SessionStore, StoreError, Update, Updated};
 use crate::id::StoreKey;
 use crate::time::unix_now;
 
@@ -79,18 +79,14 @@ const DEFAULT_PORT: u16 = 11211;
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MemcachedOptions {
-    pool_size: usize,
-    connection_timeout: Duration,
-    operation_timeout: Duration,
+    connection: ConnectionOptions,
     cas_attempts: u32,
 }
 
 impl Default for MemcachedOptions {
     fn default() -> Self {
         MemcachedOptions {
-            pool_size: 16,
-            connection_timeout: Duration::from_secs(1),
-            operation_timeout: Duration::from_secs(2),
+            connection: ConnectionOptions::default(),
             cas_attempts: 100,
         }
     }
@@ -105,7 +101,7 @@ impl MemcachedOptions {
     /// let options = MemcachedOptions::default().pool_size(4);
     /// ```
     pub fn pool_size(mut self, size: usize) -> Self {
-        self.pool_size = size.max(1);
+        self.connection = self.connection.pool_size(size);
         self
     }
 
@@ -118,7 +114,7 @@ impl MemcachedOptions {
     /// let options = MemcachedOptions::default().connection_timeout(Duration::from_millis(500));
     /// ```
     pub fn connection_timeout(mut self, timeout: Duration) -> Self {
-        self.connection_timeout = timeout;
+        self.connection = self.connection.connection_timeout(timeout);
         self
     }
 
@@ -133,7 +129,20 @@ impl MemcachedOptions {
     /// let options = MemcachedOptions::default().operation_timeout(Duration::from_secs(1));
     /// ```
     pub fn operation_timeout(mut self, timeout: Duration) -> Self {
-        self.operation_timeout = timeout;
+        self.connection = self.connection.operation_timeout(timeout);
+        self
+    }
+
+    /// The shared connection options (pool size and timeouts) at once.
+    ///
+    /// ```
+    /// use session_runtime::store::ConnectionOptions;
+    /// use session_runtime::store::memcached::MemcachedOptions;
+    ///
+    /// let options = MemcachedOptions::default().connection(ConnectionOptions::default());
+    /// ```
+    pub fn connection(mut self, connection: ConnectionOptions) -> Self {
+        self.connection = connection;
         self
     }
 
@@ -342,20 +351,20 @@ impl MemcachedStore {
         })?;
         let manager = Manager {
             dsn: format!("tcp://{addr}"),
-            connection_timeout: options.connection_timeout,
+            connection_timeout: options.connection.get_connection_timeout(),
         };
         let pool = Pool::builder(manager)
-            .max_size(options.pool_size)
+            .max_size(options.connection.get_pool_size())
             .runtime(Runtime::Tokio1)
-            .wait_timeout(Some(options.operation_timeout))
-            .create_timeout(Some(options.connection_timeout))
-            .recycle_timeout(Some(options.connection_timeout))
+            .wait_timeout(Some(options.connection.get_operation_timeout()))
+            .create_timeout(Some(options.connection.get_connection_timeout()))
+            .recycle_timeout(Some(options.connection.get_connection_timeout()))
             .build()
             .map_err(|e| StoreError::with_source("cannot build the memcached pool", e))?;
         let store = MemcachedStore {
             pool,
             addr,
-            operation_timeout: options.operation_timeout,
+            operation_timeout: options.connection.get_operation_timeout(),
             cas_attempts: options.cas_attempts,
         };
         let advice = "start memcached there or set MEMCACHED_URL to the address of a running \
@@ -531,13 +540,7 @@ async fn update_with_cas(
         if record.expires_at <= now {
             return Ok(Updated::Missing);
         }
-        for (name, value) in &update.changed {
-            record.set_field(name, value);
-        }
-        record.expires_at = update.expires_at;
-        if update.idle_timeout.is_some() {
-            record.idle_timeout = update.idle_timeout;
-        }
+        record.apply(update);
         let value = encode(&record);
         let cas_flag = format!("C{cas}");
         let ttl_flag = format!("T{}", exptime(record.expires_at, unix_now()));

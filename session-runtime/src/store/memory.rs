@@ -4,7 +4,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use super::{BoxFuture, Record, SessionStore, StoreError, Update, Updated};
+use super::{BoxFuture, ExpiredDeletion, Record, SessionStore, StoreError, Update, Updated};
 use crate::id::StoreKey;
 use crate::time::unix_now;
 
@@ -53,12 +53,10 @@ impl Shard {
         }
     }
 
-    fn set_expiry(&mut self, key: &str, expires_at: u64) {
-        if let Some(record) = self.records.get_mut(key) {
-            self.by_expiry.remove(&(record.expires_at, key.to_owned()));
-            record.expires_at = expires_at;
-            self.by_expiry.insert((expires_at, key.to_owned()));
-        }
+    /// Moves `key` in the expiry index after its record's expiry changed.
+    fn reindex(&mut self, key: &str, old: u64, new: u64) {
+        self.by_expiry.remove(&(old, key.to_owned()));
+        self.by_expiry.insert((new, key.to_owned()));
     }
 
     /// Removes every record expired at `now`; returns how many.
@@ -130,9 +128,8 @@ impl MemoryStore {
     /// Sweeps expired records every `interval` on the current tokio runtime, for as long as a
     /// handle to the store exists.
     pub fn spawn_sweeper(&self, interval: Duration) -> tokio::task::JoinHandle<()> {
-        super::sweeper::spawn(Arc::downgrade(&self.inner), interval, |inner| {
-            MemoryStore { inner }.purge_expired();
-            std::future::ready(())
+        super::sweeper::spawn(Arc::downgrade(&self.inner), "memory", interval, |inner| {
+            MemoryStore { inner }
         })
     }
 
@@ -170,6 +167,13 @@ fn lock(shard: &Mutex<Shard>) -> MutexGuard<'_, Shard> {
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
+impl ExpiredDeletion for MemoryStore {
+    fn delete_expired(&self) -> BoxFuture<'_, Result<u64, StoreError>> {
+        let removed = self.purge_expired() as u64;
+        Box::pin(std::future::ready(Ok(removed)))
+    }
+}
+
 impl SessionStore for MemoryStore {
     fn load<'a>(
         &'a self,
@@ -205,13 +209,9 @@ impl SessionStore for MemoryStore {
         let mut shard = self.shard(key);
         let outcome = match shard.records.get_mut(key.as_str()) {
             Some(record) if record.expires_at > now => {
-                for (name, value) in &update.changed {
-                    record.set_field(name, value);
-                }
-                if update.idle_timeout.is_some() {
-                    record.idle_timeout = update.idle_timeout;
-                }
-                shard.set_expiry(key.as_str(), update.expires_at);
+                let old_expiry = record.expires_at;
+                record.apply(update);
+                shard.reindex(key.as_str(), old_expiry, update.expires_at);
                 Updated::Applied
             }
             _ => Updated::Missing,

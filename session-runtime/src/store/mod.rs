@@ -7,6 +7,12 @@
 //!
 //! Stores are handed bytes, never session types: one store can serve several session types, each
 //! under its own prefix.
+//!
+//! The built-in stores are listed once, in the [`StoreKind`](crate::StoreKind) table; the
+//! registry (`registry.rs`) maps each kind to its construction from the layer's settings
+//! (URLs, directory, capacity, prefix, the shared [`ConnectionOptions`]), reports a store whose
+//! cargo feature is off, and starts the [`ExpiredDeletion`] sweeper of the stores that need
+//! one. Adding a store is its own file, one registry entry and its cargo feature.
 
 use std::fmt;
 use std::future::Future;
@@ -19,20 +25,24 @@ pub mod files;
 #[cfg(feature = "memcached")]
 pub mod memcached;
 pub mod memory;
+mod options;
 #[cfg(feature = "postgres")]
 pub mod postgres;
 #[cfg(feature = "redis")]
 pub mod redis;
+pub(crate) mod registry;
 mod sweeper;
 
 pub use files::FilesStore;
 #[cfg(feature = "memcached")]
 pub use memcached::MemcachedStore;
 pub use memory::MemoryStore;
+pub use options::ConnectionOptions;
 #[cfg(feature = "postgres")]
 pub use postgres::PostgresStore;
 #[cfg(feature = "redis")]
 pub use redis::RedisStore;
+pub use sweeper::ExpiredDeletion;
 
 /// A boxed future, as store methods return them (stores are used as trait objects).
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -67,6 +77,36 @@ impl Record {
                 v.extend_from_slice(value);
             }
             None => self.fields.push((name.to_owned(), value.to_vec())),
+        }
+    }
+
+    /// Applies one request's changes: the changed fields, the new expiry, and the new idle
+    /// timeout if one was set. Fields the update does not name keep their value.
+    ///
+    /// ```
+    /// use session_runtime::store::{Record, Update};
+    ///
+    /// let mut record = Record {
+    ///     fields: vec![("a".into(), b"1".to_vec())],
+    ///     expires_at: 10,
+    ///     ..Record::default()
+    /// };
+    /// record.apply(&Update {
+    ///     changed: vec![("b".into(), b"2".to_vec())],
+    ///     expires_at: 20,
+    ///     idle_timeout: None,
+    /// });
+    /// assert_eq!(record.field("a"), Some(&b"1"[..]));
+    /// assert_eq!(record.field("b"), Some(&b"2"[..]));
+    /// assert_eq!(record.expires_at, 20);
+    /// ```
+    pub fn apply(&mut self, update: &Update) {
+        for (name, value) in &update.changed {
+            self.set_field(name, value);
+        }
+        self.expires_at = update.expires_at;
+        if update.idle_timeout.is_some() {
+            self.idle_timeout = update.idle_timeout;
         }
     }
 }
@@ -179,13 +219,7 @@ impl std::error::Error for StoreError {
 ///             let Some(record) = map.get_mut(key.as_str()).filter(|r| r.expires_at > now) else {
 ///                 return Ok(Updated::Missing);
 ///             };
-///             for (name, value) in &update.changed {
-///                 record.set_field(name, value);
-///             }
-///             record.expires_at = update.expires_at;
-///             if update.idle_timeout.is_some() {
-///                 record.idle_timeout = update.idle_timeout;
-///             }
+///             record.apply(update);
 ///             Ok(Updated::Applied)
 ///         })
 ///     }

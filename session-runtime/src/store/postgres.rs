@@ -81,7 +81,10 @@ use deadpool_postgres::{
 };
 use serde_json::value::RawValue;
 
-use super::{BoxFuture, Record, SessionStore, StoreError, Update, Updated};
+use super::{
+    BoxFuture, ConnectionOptions, ExpiredDeletion, Record, SessionStore, StoreError, Update,
+    Updated,
+};
 use crate::id::StoreKey;
 use crate::time::unix_now;
 
@@ -118,18 +121,14 @@ const SCHEMA_LOCK: i64 = 0x5345_5353_494f_4e53; // "SESSIONS"
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PostgresOptions {
     table: String,
-    pool_size: usize,
-    connection_timeout: Duration,
-    operation_timeout: Duration,
+    connection: ConnectionOptions,
 }
 
 impl Default for PostgresOptions {
     fn default() -> Self {
         PostgresOptions {
             table: DEFAULT_TABLE.to_owned(),
-            pool_size: 16,
-            connection_timeout: Duration::from_secs(1),
-            operation_timeout: Duration::from_secs(2),
+            connection: ConnectionOptions::default(),
         }
     }
 }
@@ -158,7 +157,7 @@ impl PostgresOptions {
     /// let options = PostgresOptions::default().pool_size(4);
     /// ```
     pub fn pool_size(mut self, size: usize) -> Self {
-        self.pool_size = size.max(1);
+        self.connection = self.connection.pool_size(size);
         self
     }
 
@@ -172,7 +171,7 @@ impl PostgresOptions {
     /// let options = PostgresOptions::default().connection_timeout(Duration::from_millis(500));
     /// ```
     pub fn connection_timeout(mut self, timeout: Duration) -> Self {
-        self.connection_timeout = timeout;
+        self.connection = self.connection.connection_timeout(timeout);
         self
     }
 
@@ -187,7 +186,20 @@ impl PostgresOptions {
     /// let options = PostgresOptions::default().operation_timeout(Duration::from_secs(1));
     /// ```
     pub fn operation_timeout(mut self, timeout: Duration) -> Self {
-        self.operation_timeout = timeout;
+        self.connection = self.connection.operation_timeout(timeout);
+        self
+    }
+
+    /// The shared connection options (pool size and timeouts) at once.
+    ///
+    /// ```
+    /// use session_runtime::store::ConnectionOptions;
+    /// use session_runtime::store::postgres::PostgresOptions;
+    ///
+    /// let options = PostgresOptions::default().connection(ConnectionOptions::default());
+    /// ```
+    pub fn connection(mut self, connection: ConnectionOptions) -> Self {
+        self.connection = connection;
         self
     }
 }
@@ -381,7 +393,7 @@ impl PostgresStore {
             )
         })?;
         if config.get_connect_timeout().is_none() {
-            config.connect_timeout(options.connection_timeout);
+            config.connect_timeout(options.connection.get_connection_timeout());
         }
         if config.get_application_name().is_none() {
             config.application_name("session-runtime");
@@ -390,7 +402,7 @@ impl PostgresStore {
         let connect_timeout = config
             .get_connect_timeout()
             .copied()
-            .unwrap_or(options.connection_timeout);
+            .unwrap_or(options.connection.get_connection_timeout());
         let manager = Manager::from_config(
             config,
             NoTls,
@@ -399,9 +411,9 @@ impl PostgresStore {
             },
         );
         let pool = Pool::builder(manager)
-            .max_size(options.pool_size)
+            .max_size(options.connection.get_pool_size())
             .runtime(Runtime::Tokio1)
-            .wait_timeout(Some(options.operation_timeout))
+            .wait_timeout(Some(options.connection.get_operation_timeout()))
             .create_timeout(Some(connect_timeout))
             .recycle_timeout(Some(connect_timeout))
             .build()
@@ -411,7 +423,7 @@ impl PostgresStore {
                 pool,
                 sql: Sql::new(&options.table),
                 table: options.table,
-                operation_timeout: options.operation_timeout,
+                operation_timeout: options.connection.get_operation_timeout(),
                 addr,
             }),
         };
@@ -560,13 +572,15 @@ impl PostgresStore {
     /// # }
     /// ```
     pub fn spawn_sweeper(&self, interval: Duration) -> tokio::task::JoinHandle<()> {
-        super::sweeper::spawn(Arc::downgrade(&self.inner), interval, |inner| async move {
-            match (PostgresStore { inner }).purge_expired().await {
-                Ok(0) => {}
-                Ok(n) => tracing::debug!(deleted = n, "purged expired PostgreSQL sessions"),
-                Err(e) => tracing::warn!(error = %e, "purging expired PostgreSQL sessions failed"),
-            }
+        super::sweeper::spawn(Arc::downgrade(&self.inner), "postgres", interval, |inner| {
+            PostgresStore { inner }
         })
+    }
+}
+
+impl ExpiredDeletion for PostgresStore {
+    fn delete_expired(&self) -> BoxFuture<'_, Result<u64, StoreError>> {
+        Box::pin(self.purge_expired())
     }
 }
 

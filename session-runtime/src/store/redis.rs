@@ -66,7 +66,7 @@ use redis::{
     Value,
 };
 
-use super::{BoxFuture, Record, SessionStore, StoreError, Update, Updated};
+use super::{BoxFuture, ConnectionOptions, Record, SessionStore, StoreError, Update, Updated};
 use crate::id::StoreKey;
 
 /// Prefix of the hash fields that hold session fields.
@@ -120,17 +120,15 @@ return 1
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RedisOptions {
-    connection_timeout: Duration,
+    connection: ConnectionOptions,
     response_timeout: Duration,
-    operation_timeout: Duration,
 }
 
 impl Default for RedisOptions {
     fn default() -> Self {
         RedisOptions {
-            connection_timeout: Duration::from_secs(1),
+            connection: ConnectionOptions::default(),
             response_timeout: Duration::from_secs(1),
-            operation_timeout: Duration::from_secs(2),
         }
     }
 }
@@ -145,7 +143,7 @@ impl RedisOptions {
     /// let options = RedisOptions::default().connection_timeout(Duration::from_millis(300));
     /// ```
     pub fn connection_timeout(mut self, timeout: Duration) -> Self {
-        self.connection_timeout = timeout;
+        self.connection = self.connection.connection_timeout(timeout);
         self
     }
 
@@ -172,7 +170,20 @@ impl RedisOptions {
     /// let options = RedisOptions::default().operation_timeout(Duration::from_secs(1));
     /// ```
     pub fn operation_timeout(mut self, timeout: Duration) -> Self {
-        self.operation_timeout = timeout;
+        self.connection = self.connection.operation_timeout(timeout);
+        self
+    }
+
+    /// The shared connection options (pool size and timeouts) at once.
+    ///
+    /// ```
+    /// use session_runtime::store::ConnectionOptions;
+    /// use session_runtime::store::redis::RedisOptions;
+    ///
+    /// let options = RedisOptions::default().connection(ConnectionOptions::default());
+    /// ```
+    pub fn connection(mut self, connection: ConnectionOptions) -> Self {
+        self.connection = connection;
         self
     }
 }
@@ -308,7 +319,7 @@ impl RedisStore {
         })?;
         let addr = client.get_connection_info().addr().to_string();
         let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(options.connection_timeout))
+            .set_connection_timeout(Some(options.connection.get_connection_timeout()))
             .set_response_timeout(Some(options.response_timeout))
             .set_number_of_retries(2)
             .set_min_delay(Duration::from_millis(50))
@@ -406,9 +417,9 @@ impl RedisStore {
         // (redirections, reconnections and the retries of a failover included) by the operation
         // timeout; `run` bounds it again from outside.
         let client = ClusterClientBuilder::new(nodes)
-            .connection_timeout(options.connection_timeout)
+            .connection_timeout(options.connection.get_connection_timeout())
             .response_timeout(options.response_timeout)
-            .overall_response_timeout(Some(options.operation_timeout))
+            .overall_response_timeout(Some(options.connection.get_operation_timeout()))
             .retries(6)
             .min_retry_wait(50)
             .max_retry_wait(500)
@@ -432,7 +443,7 @@ impl RedisStore {
         connect: impl Future<Output = Result<Connection, RedisError>>,
         options: RedisOptions,
     ) -> Result<RedisStore, StoreError> {
-        let deadline = options.operation_timeout;
+        let deadline = options.connection.get_operation_timeout();
         let timed_out = || {
             StoreError::new(format!(
                 "cannot reach {kind} at {addr}: no answer within {deadline:?}; start {kind} \
@@ -470,7 +481,7 @@ impl RedisStore {
         Ok(RedisStore {
             conn,
             update_script,
-            operation_timeout: options.operation_timeout,
+            operation_timeout: options.connection.get_operation_timeout(),
             addr,
         })
     }

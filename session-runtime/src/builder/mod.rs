@@ -1,0 +1,479 @@
+//! Building a session layer: the attribute values as defaults, overrides from code
+//! (this module's setters) and from the environment (`env`), the secrets (`secrets`), the
+//! codec of the cookie store (`codec`) and the server-side store (the store registry).
+
+mod codec;
+mod env;
+mod secrets;
+
+use std::fmt;
+use std::marker::PhantomData;
+use std::sync::Arc;
+use std::time::Duration;
+
+use session_settings::{Setting, defaults};
+
+use crate::config::{Attributes, Chosen, EncryptionMode, Oversize, SameSite, StoreChoice};
+use crate::cookies::CookieAttributes;
+use crate::engine::{Backend, Engine, Settings};
+use crate::error::ConfigError;
+use crate::layer::SessionLayer;
+use crate::schema::SessionSchema;
+use crate::store::registry::{self, StoreConfig, Target};
+use crate::store::{ConnectionOptions, SessionStore};
+use crate::validate::{self, Provenance, Resolved};
+
+use self::codec::CodecSetup;
+use self::secrets::Secrets;
+
+/// Configures the layer of session type `T`; start from `T::layer()`.
+///
+/// Every `#[session(...)]` attribute is the default here and every one can be overridden, from
+/// code or from the environment ([`from_env`](Self::from_env)). Secrets never come from
+/// attributes: pass them with [`secret`](Self::secret) or set `SESSION_SECRET`.
+///
+/// ```
+/// use axum::{Router, routing::get};
+/// use session_runtime::Session;
+///
+/// #[derive(Session)]
+/// #[session(cookie_name = "visit", expire = 600)]
+/// struct Visit {
+///     counter: u32,
+/// }
+///
+/// async fn count(mut visit: Session<Visit>) -> String {
+///     visit.counter += 1;
+///     format!("This is your {} visit", visit.counter)
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let layer = Visit::layer()
+///     .secret("a secret of at least thirty-two bytes, from a vault")
+///     .compression_level(3)
+///     .build()
+///     .await?;
+/// let app: Router = Router::new().route("/", get(count)).layer(layer);
+/// # Ok(()) }
+/// ```
+#[must_use = "a builder does nothing until `build()` makes the layer"]
+pub struct SessionLayerBuilder<T> {
+    config: LayerConfig,
+    _schema: PhantomData<fn() -> T>,
+}
+
+/// Everything the builder holds, apart from the session type.
+struct LayerConfig {
+    settings: Settings,
+    /// `None`: derived from `expire` when the layer is built.
+    refresh_interval: Option<u64>,
+    store: StoreChoice,
+    store_instance: Option<Arc<dyn SessionStore>>,
+    stores: StoreConfig,
+    codec: CodecSetup,
+    provenance: Provenance,
+}
+
+impl<T: SessionSchema> Default for SessionLayerBuilder<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// The settings and where they came from; secrets appear as their origins only, and store
+/// URLs (which may carry passwords) not at all.
+impl<T> fmt::Debug for SessionLayerBuilder<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let c = &self.config;
+        f.debug_struct("SessionLayerBuilder")
+            .field("settings", &c.settings)
+            .field("store", &c.store)
+            .field("store_instance", &c.store_instance.is_some())
+            .field("encryption_mode", &c.codec.mode)
+            .field("compression_level", &c.codec.compression_level)
+            .field("secrets", &c.codec.secrets)
+            .field("legacy_keys", &c.codec.legacy_keys.len())
+            .field("provenance", &c.provenance)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T: SessionSchema> SessionLayerBuilder<T> {
+    /// A builder holding the attribute values of `T`.
+    pub fn new() -> Self {
+        let a = T::attributes();
+        let settings = settings_of(&a);
+        let codec = CodecSetup {
+            mode: a.encryption_mode,
+            compression_level: a.compression_level,
+            compression_dictionary: a.compression_dictionary.map(Into::into),
+            secrets: Secrets::default(),
+            legacy_keys: Vec::new(),
+            accept_legacy: false,
+            secret_variable: Setting::Secret.env_var(DEFAULT_ENV_PREFIX),
+        };
+        let stores = StoreConfig {
+            memory_capacity: defaults::MEMORY_CAPACITY,
+            session_dir: None,
+            redis_url: None,
+            database_url: None,
+            memcached_url: None,
+            connection: ConnectionOptions::default(),
+            env_prefix: DEFAULT_ENV_PREFIX.to_owned(),
+        };
+        SessionLayerBuilder {
+            config: LayerConfig {
+                settings,
+                refresh_interval: None,
+                store: a.store,
+                store_instance: None,
+                stores,
+                codec,
+                provenance: Provenance::default(),
+            },
+            _schema: PhantomData,
+        }
+    }
+
+    /// Changes the configuration and records that `setting` was written here, so the rules
+    /// that only apply to settings written beside the store see it.
+    fn write(mut self, setting: Setting, change: impl FnOnce(&mut LayerConfig)) -> Self {
+        change(&mut self.config);
+        self.config.provenance.wrote(setting);
+        self
+    }
+
+    /// The secret that seals (at least 32 bytes). Replaces any earlier current secret.
+    pub fn secret(self, secret: impl AsRef<[u8]>) -> Self {
+        self.write(Setting::Secret, |c| {
+            c.codec.secrets.set_current(secret.as_ref())
+        })
+    }
+
+    /// Retired secrets: they still open cookies, which are then re-sealed with the current one.
+    pub fn previous_secrets<S: AsRef<[u8]>>(self, secrets: impl IntoIterator<Item = S>) -> Self {
+        self.write(Setting::PreviousSecrets, |c| {
+            c.codec.secrets.add_previous(secrets)
+        })
+    }
+
+    /// A 64-byte `cookie::Key` for `legacy` mode (for example the one an app gave
+    /// axum-extra's `PrivateCookieJar`). The first key given seals; all open.
+    pub fn legacy_key(mut self, key: cookie::Key) -> Self {
+        self.config.codec.legacy_keys.push(key);
+        self
+    }
+
+    /// In `modern` or `none` mode, also open `legacy` cookies and re-seal them in the current
+    /// mode on the way out: a migration without logging every user out.
+    pub fn accept_legacy(mut self, accept: bool) -> Self {
+        self.config.codec.accept_legacy = accept;
+        self
+    }
+
+    /// A random secret for this process only: every session is lost on restart. For examples
+    /// and tests; the library never does this unless asked.
+    pub fn ephemeral_secret(self) -> Self {
+        let mut bytes = [0u8; 48];
+        if getrandom::fill(&mut bytes).is_err() {
+            // Leaving the secret unset makes `build` report the missing secret.
+            return self;
+        }
+        self.secret(bytes)
+    }
+
+    /// Like [`ephemeral_secret`](Self::ephemeral_secret), but only when no secret was given,
+    /// and with a warning in the log: for examples and local development, where
+    /// `SESSION_SECRET` may be unset.
+    pub fn or_ephemeral_secret(self) -> Self {
+        if !self.config.codec.secrets.is_empty() {
+            return self;
+        }
+        tracing::warn!(
+            session = self.config.settings.type_name,
+            "{} is not set: using an ephemeral key, so sessions will not survive a restart \
+             (set it to 32+ random bytes, e.g. `openssl rand -base64 48`)",
+            self.config.codec.secret_variable
+        );
+        self.ephemeral_secret()
+    }
+
+    /// Reads overrides from `SESSION_*` environment variables: see
+    /// [`from_env_prefixed`](Self::from_env_prefixed).
+    pub fn from_env(self) -> Result<Self, ConfigError> {
+        self.from_env_prefixed(DEFAULT_ENV_PREFIX)
+    }
+
+    /// Reads overrides from environment variables named `{prefix}_...`:
+    /// `_SECRET` (UTF-8, at least 32 bytes), `_SECRET_PREVIOUS` (retired secrets, whitespace
+    /// separated), `_STORE`, `_ENCRYPTION_MODE`, `_COMPRESSION_LEVEL`, `_EXPIRE`,
+    /// `_MAX_LIFETIME`, `_COOKIE_NAME`, `_SECURE`, `_DOMAIN`, `_DIR` (files store), and
+    /// `_REDIS_URL`, `_DATABASE_URL`, `_MEMCACHED_URL` (each falling back to the unprefixed
+    /// `REDIS_URL`, `DATABASE_URL`, `MEMCACHED_URL`). Unset variables change nothing; a bad value is
+    /// an error naming the variable, and so is a value that breaks a rule when the layer is
+    /// built.
+    pub fn from_env_prefixed(mut self, prefix: &str) -> Result<Self, ConfigError> {
+        self.config.read_env(prefix)?;
+        Ok(self)
+    }
+
+    /// Where the data lives: overrides the `store` attribute.
+    pub fn store(self, store: StoreChoice) -> Self {
+        self.write(Setting::Store, |c| {
+            c.store = store;
+            c.store_instance = None;
+        })
+    }
+
+    /// Uses this store instance (for example a shared [`MemoryStore`](crate::store::MemoryStore)
+    /// or a custom store that needs configuring).
+    pub fn store_instance(mut self, store: impl SessionStore) -> Self {
+        // Handing over an instance does not write the `store` setting: options set for every
+        // layer of an app (such as `oversize`) stay valid whatever instance one layer gets.
+        self.config.store_instance = Some(Arc::new(store));
+        self
+    }
+
+    /// The directory of the files store (default: none; the environment's `SESSION_DIR`).
+    pub fn session_dir(self, dir: impl Into<std::path::PathBuf>) -> Self {
+        self.write(Setting::SessionDir, |c| {
+            c.stores.session_dir = Some(dir.into())
+        })
+    }
+
+    /// The Redis server of the redis store (default `redis://127.0.0.1:6379`, or `REDIS_URL`).
+    pub fn redis_url(self, url: impl Into<String>) -> Self {
+        self.write(Setting::RedisUrl, |c| c.stores.redis_url = Some(url.into()))
+    }
+
+    /// The PostgreSQL server of the postgres store (a `postgres://` URL, or `DATABASE_URL`).
+    pub fn database_url(self, url: impl Into<String>) -> Self {
+        self.write(Setting::DatabaseUrl, |c| {
+            c.stores.database_url = Some(url.into())
+        })
+    }
+
+    /// The memcached server of the memcached store (`memcache://host:port`, or `MEMCACHED_URL`).
+    pub fn memcached_url(self, url: impl Into<String>) -> Self {
+        self.write(Setting::MemcachedUrl, |c| {
+            c.stores.memcached_url = Some(url.into())
+        })
+    }
+
+    /// Pool size and timeouts of the networked stores (Redis, PostgreSQL, memcached) the layer
+    /// connects to; default [`ConnectionOptions::default`].
+    pub fn connection_options(mut self, options: ConnectionOptions) -> Self {
+        self.config.stores.connection = options;
+        self
+    }
+
+    /// How many sessions the memory store holds at most (default 100,000).
+    pub fn memory_capacity(self, capacity: usize) -> Self {
+        self.write(Setting::MemoryCapacity, |c| {
+            c.stores.memory_capacity = capacity
+        })
+    }
+
+    /// The cookie name.
+    pub fn cookie_name(self, name: impl Into<String>) -> Self {
+        self.write(Setting::CookieName, |c| {
+            c.settings.cookie_name = name.into()
+        })
+    }
+
+    /// The idle timeout.
+    pub fn expire(self, expire: Duration) -> Self {
+        self.write(Setting::Expire, |c| c.settings.expire = expire.as_secs())
+    }
+
+    /// The absolute timeout from creation, or `None` for none.
+    pub fn max_lifetime(self, max_lifetime: Option<Duration>) -> Self {
+        self.write(Setting::MaxLifetime, |c| {
+            c.settings.max_lifetime = max_lifetime.map(|d| d.as_secs())
+        })
+    }
+
+    /// Whether activity extends the idle timeout.
+    pub fn rolling(self, rolling: bool) -> Self {
+        self.write(Setting::Rolling, |c| c.settings.rolling = rolling)
+    }
+
+    /// How often, at most, activity alone re-issues the cookie (and touches a server record)
+    /// to extend the idle timeout. Default: a tenth of `expire`, at most 60 seconds.
+    pub fn refresh_interval(self, interval: Duration) -> Self {
+        self.write(Setting::RefreshInterval, |c| {
+            c.refresh_interval = Some(interval.as_secs())
+        })
+    }
+
+    /// A browser-session cookie (no Max-Age); server-side expiry still applies.
+    pub fn sessioncookie(self, sessioncookie: bool) -> Self {
+        self.write(Setting::Sessioncookie, |c| {
+            c.settings.sessioncookie = sessioncookie
+        })
+    }
+
+    /// How values are protected.
+    pub fn encryption_mode(self, mode: EncryptionMode) -> Self {
+        self.write(Setting::EncryptionMode, |c| c.codec.mode = mode)
+    }
+
+    /// zstd level (0 = off, up to 22); compression is used only when it makes a value smaller.
+    pub fn compression_level(self, level: i32) -> Self {
+        self.write(Setting::CompressionLevel, |c| {
+            c.codec.compression_level = level
+        })
+    }
+
+    /// A zstd dictionary to compress cookie values with, replacing the
+    /// `compression_dictionary` attribute's. It must be in zstd's format with an id (train one
+    /// with the `train_dictionary` example or `zstd --train`), or `build()` fails. It is
+    /// prepared once, here in the layer. With compression level 0 it still opens the values
+    /// it sealed before, so turning compression off logs nobody out; values sealed without a
+    /// dictionary keep opening after one is added.
+    pub fn compression_dictionary(self, bytes: impl Into<Vec<u8>>) -> Self {
+        self.write(Setting::CompressionDictionary, |c| {
+            c.codec.compression_dictionary = Some(bytes.into().into())
+        })
+    }
+
+    /// The cookie's `Secure` attribute.
+    pub fn secure(self, secure: bool) -> Self {
+        self.write(Setting::Secure, |c| c.settings.cookie.secure = secure)
+    }
+
+    /// The cookie's `HttpOnly` attribute.
+    pub fn http_only(self, http_only: bool) -> Self {
+        self.write(Setting::HttpOnly, |c| {
+            c.settings.cookie.http_only = http_only
+        })
+    }
+
+    /// The cookie's `SameSite` attribute.
+    pub fn same_site(self, same_site: SameSite) -> Self {
+        self.write(Setting::SameSite, |c| {
+            c.settings.cookie.same_site = same_site
+        })
+    }
+
+    /// The cookie's `Domain` attribute.
+    pub fn domain(self, domain: Option<String>) -> Self {
+        self.write(Setting::Domain, |c| c.settings.cookie.domain = domain)
+    }
+
+    /// The cookie's `Path` attribute.
+    pub fn path(self, path: impl Into<String>) -> Self {
+        self.write(Setting::Path, |c| c.settings.cookie.path = path.into())
+    }
+
+    /// The cookie's `Partitioned` attribute.
+    pub fn partitioned(self, partitioned: bool) -> Self {
+        self.write(Setting::Partitioned, |c| {
+            c.settings.cookie.partitioned = partitioned
+        })
+    }
+
+    /// The key prefix in server-side stores.
+    pub fn prefix(self, prefix: impl Into<String>) -> Self {
+        self.write(Setting::Prefix, |c| c.settings.prefix = Some(prefix.into()))
+    }
+
+    /// The largest cookie, name plus value, the cookie store sends.
+    pub fn max_cookie_size(self, size: usize) -> Self {
+        self.write(Setting::MaxCookieSize, |c| {
+            c.settings.max_cookie_size = size
+        })
+    }
+
+    /// What happens past `max_cookie_size`.
+    pub fn oversize(self, oversize: Oversize) -> Self {
+        self.write(Setting::Oversize, |c| c.settings.oversize = oversize)
+    }
+
+    /// With `oversize = chunk`: the most cookies one session may span (default 8).
+    pub fn max_chunks(self, chunks: usize) -> Self {
+        self.write(Setting::MaxChunks, |c| c.settings.max_chunks = chunks)
+    }
+
+    /// Checks every setting, derives the keys and sets up the store.
+    pub async fn build(self) -> Result<SessionLayer<T>, ConfigError> {
+        Ok(SessionLayer::new(self.config.into_engine().await?))
+    }
+}
+
+/// The engine's settings as the attributes give them (the refresh interval and the default
+/// prefix are resolved when the layer is built).
+fn settings_of(a: &Attributes) -> Settings {
+    Settings {
+        type_name: a.type_name,
+        cookie_name: a.cookie_name.to_owned(),
+        expire: a.expire,
+        max_lifetime: a.max_lifetime,
+        rolling: a.rolling,
+        sessioncookie: a.sessioncookie,
+        refresh_interval: 0,
+        cookie: CookieAttributes {
+            path: a.path.to_owned(),
+            domain: a.domain.map(str::to_owned),
+            secure: a.secure,
+            http_only: a.http_only,
+            same_site: a.same_site,
+            partitioned: a.partitioned,
+        },
+        max_cookie_size: a.max_cookie_size,
+        oversize: a.oversize,
+        max_chunks: defaults::MAX_CHUNKS,
+        prefix: a.prefix.map(str::to_owned),
+        filename_template: a.filename_template.to_owned(),
+    }
+}
+
+/// The prefix of the environment variables [`SessionLayerBuilder::from_env`] reads.
+const DEFAULT_ENV_PREFIX: &str = "SESSION";
+
+impl LayerConfig {
+    /// Checks the settings against the specification's rules, then resolves what depends on
+    /// other settings and builds the codec or the store.
+    async fn into_engine(mut self) -> Result<Engine, ConfigError> {
+        validate::settings(&Resolved {
+            settings: &self.settings,
+            store: &self.store,
+            store_instance: self.store_instance.is_some(),
+            mode: self.codec.mode,
+            compression_level: self.codec.compression_level,
+            provenance: &self.provenance,
+        })?;
+        let expire = self.settings.expire;
+        self.settings.refresh_interval = self
+            .refresh_interval
+            .unwrap_or((expire / 10).clamp(1, 60))
+            .min(expire);
+        if self.settings.prefix.is_none() {
+            self.settings.prefix = Some(self.settings.store_prefix());
+        }
+        let (backend, store_name) = self.backend().await?;
+        Ok(Engine::new(self.settings, backend, store_name))
+    }
+
+    /// Where the data goes, and the store's name for logs and metrics.
+    async fn backend(&mut self) -> Result<(Backend, &'static str), ConfigError> {
+        if let Some(store) = self.store_instance.take() {
+            return Ok((Backend::Server(store), "custom"));
+        }
+        let kind = match self.store.chosen() {
+            Chosen::Custom { name, factory } => return Ok((Backend::Server(factory()), name)),
+            Chosen::Builtin(kind) => kind,
+        };
+        let target = Target {
+            type_name: self.settings.type_name,
+            prefix: self.settings.prefix.as_deref().unwrap_or_default(),
+            filename_template: &self.settings.filename_template,
+            expire: self.settings.expire,
+        };
+        match registry::open(kind, &self.stores, &target).await? {
+            Some(store) => Ok((Backend::Server(store), kind.name())),
+            None => Ok((Backend::Cookie(self.codec.codec(&self.settings)?), "cookie")),
+        }
+    }
+}
