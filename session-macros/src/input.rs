@@ -50,7 +50,7 @@ impl Input<'_> {
     pub fn default_cookie_name(&self) -> String {
         match &self.attrs.cookie_name {
             Some(name) => name.value.clone(),
-            None => crate::validate::snake_case(&self.ident.unraw().to_string()),
+            None => snake_case(&self.ident.unraw().to_string()),
         }
     }
 }
@@ -118,5 +118,45 @@ impl<'a> Input<'a> {
             attrs,
             fields,
         }
+    }
+}
+
+/// `MyAppSession` -> `my_app_session`, `HTTPState` -> `http_state`: the default cookie name.
+pub fn snake_case(name: &str) -> String {
+    let chars: Vec<char> = name.chars().collect();
+    let mut out = String::with_capacity(name.len() + 4);
+    for (i, &c) in chars.iter().enumerate() {
+        if c.is_uppercase() && i > 0 {
+            let prev = chars[i - 1];
+            let next_is_lower = chars.get(i + 1).is_some_and(|n| n.is_lowercase());
+            // A word starts at a capital after a lowercase letter or digit ("appSession"), or
+            // at the last capital of an acronym followed by lowercase ("HTTPState").
+            let starts_word = prev.is_lowercase()
+                || prev.is_ascii_digit()
+                || (prev.is_uppercase() && next_is_lower);
+            if starts_word && prev != '_' {
+                out.push('_');
+            }
+        }
+        out.extend(c.to_lowercase());
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn snake_case_names() {
+        assert_eq!(snake_case("Visit"), "visit");
+        assert_eq!(snake_case("MyAppSession"), "my_app_session");
+        assert_eq!(snake_case("HTTPState"), "http_state");
+        assert_eq!(snake_case("Visit2"), "visit2");
+        assert_eq!(snake_case("V2Session"), "v2_session");
+        assert_eq!(snake_case("already_snake"), "already_snake");
+        assert_eq!(snake_case("Cart_Items"), "cart_items");
+        assert_eq!(snake_case("A"), "a");
+        assert_eq!(snake_case("ID"), "id");
     }
 }
