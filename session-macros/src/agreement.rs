@@ -36,23 +36,56 @@ fn cases() -> Vec<(String, Expect)> {
         ("", Accept),
         (r#"cookie_name = "myapp""#, Accept),
         (r#"cookie_name = "__Host-id", secure = true"#, Accept),
-        (r#"cookie_name = "__Secure-id", secure = true, domain = "example.com""#, Accept),
+        (
+            r#"cookie_name = "__Secure-id", secure = true, domain = "example.com""#,
+            Accept,
+        ),
         (r#"same_site = "none", secure = true"#, Accept),
         (r#"store = "memory", prefix = "app:""#, Accept),
-        (r#"store = "files", filename_template = "sess_%s.json""#, Accept),
-        (r#"compression_level = 3, compression_dictionary = "session.dict""#, Accept),
-        (r#"encryption_mode = "none", compression_level = 22, max_cookie_size = 64"#, Accept),
+        (
+            r#"store = "files", filename_template = "sess_%s.json""#,
+            Accept,
+        ),
+        (
+            r#"compression_level = 3, compression_dictionary = "session.dict""#,
+            Accept,
+        ),
+        (
+            r#"encryption_mode = "none", compression_level = 22, max_cookie_size = 64"#,
+            Accept,
+        ),
         (r#"expire = 600, max_lifetime = 600, path = "/app""#, Accept),
-        (r#"store = "memory", oversize = "error""#, Refuse(Setting::Oversize, Rule::NotForThisStore)),
-        (r#"cookie_name = "my app""#, Refuse(Setting::CookieName, Rule::CookieNameToken)),
-        (r#"cookie_name = "café""#, Refuse(Setting::CookieName, Rule::CookieNameToken)),
+        (
+            r#"store = "memory", oversize = "error""#,
+            Refuse(Setting::Oversize, Rule::NotForThisStore),
+        ),
+        (
+            r#"cookie_name = "my app""#,
+            Refuse(Setting::CookieName, Rule::CookieNameToken),
+        ),
+        (
+            r#"cookie_name = "café""#,
+            Refuse(Setting::CookieName, Rule::CookieNameToken),
+        ),
         (r#"path = "app""#, Refuse(Setting::Path, Rule::PathForm)),
         (r#"path = "/my app""#, Refuse(Setting::Path, Rule::PathForm)),
         (r#"path = "/a;b""#, Refuse(Setting::Path, Rule::PathForm)),
-        (r#"domain = "exämple.com""#, Refuse(Setting::Domain, Rule::DomainForm)),
-        (r#"domain = "a b.com""#, Refuse(Setting::Domain, Rule::DomainForm)),
-        (r#"store = "memory", prefix = "préfixe:""#, Refuse(Setting::Prefix, Rule::PrefixForm)),
-        (r#"store = "memory", prefix = "my app:""#, Refuse(Setting::Prefix, Rule::PrefixForm)),
+        (
+            r#"domain = "exämple.com""#,
+            Refuse(Setting::Domain, Rule::DomainForm),
+        ),
+        (
+            r#"domain = "a b.com""#,
+            Refuse(Setting::Domain, Rule::DomainForm),
+        ),
+        (
+            r#"store = "memory", prefix = "préfixe:""#,
+            Refuse(Setting::Prefix, Rule::PrefixForm),
+        ),
+        (
+            r#"store = "memory", prefix = "my app:""#,
+            Refuse(Setting::Prefix, Rule::PrefixForm),
+        ),
         (
             r#"store = "files", filename_template = ".sess_%s""#,
             Refuse(Setting::FilenameTemplate, Rule::FilenameTemplateForm),
@@ -66,14 +99,38 @@ fn cases() -> Vec<(String, Expect)> {
             Refuse(Setting::FilenameTemplate, Rule::FilenameTemplateForm),
         ),
         ("expire = 0", Refuse(Setting::Expire, Rule::PositiveSeconds)),
-        ("max_lifetime = 0", Refuse(Setting::MaxLifetime, Rule::PositiveSeconds)),
-        ("compression_level = 23", Refuse(Setting::CompressionLevel, Rule::OutOfRange)),
-        ("max_cookie_size = 63", Refuse(Setting::MaxCookieSize, Rule::OutOfRange)),
-        ("max_cookie_size = 4097", Refuse(Setting::MaxCookieSize, Rule::OutOfRange)),
-        (r#"same_site = "none""#, Refuse(Setting::SameSite, Rule::SameSiteNoneNeedsSecure)),
-        (r#"cookie_name = "__Host-x""#, Refuse(Setting::CookieName, Rule::PrefixedNameNeedsSecure)),
-        (r#"cookie_name = "__HOST-x""#, Refuse(Setting::CookieName, Rule::PrefixedNameNeedsSecure)),
-        (r#"cookie_name = "__secure-x""#, Refuse(Setting::CookieName, Rule::PrefixedNameNeedsSecure)),
+        (
+            "max_lifetime = 0",
+            Refuse(Setting::MaxLifetime, Rule::PositiveSeconds),
+        ),
+        (
+            "compression_level = 23",
+            Refuse(Setting::CompressionLevel, Rule::OutOfRange),
+        ),
+        (
+            "max_cookie_size = 63",
+            Refuse(Setting::MaxCookieSize, Rule::OutOfRange),
+        ),
+        (
+            "max_cookie_size = 4097",
+            Refuse(Setting::MaxCookieSize, Rule::OutOfRange),
+        ),
+        (
+            r#"same_site = "none""#,
+            Refuse(Setting::SameSite, Rule::SameSiteNoneNeedsSecure),
+        ),
+        (
+            r#"cookie_name = "__Host-x""#,
+            Refuse(Setting::CookieName, Rule::PrefixedNameNeedsSecure),
+        ),
+        (
+            r#"cookie_name = "__HOST-x""#,
+            Refuse(Setting::CookieName, Rule::PrefixedNameNeedsSecure),
+        ),
+        (
+            r#"cookie_name = "__secure-x""#,
+            Refuse(Setting::CookieName, Rule::PrefixedNameNeedsSecure),
+        ),
         (
             r#"cookie_name = "__Host-x", secure = true, domain = "example.com""#,
             Refuse(Setting::Domain, Rule::HostNameHasNoDomain),
@@ -92,22 +149,34 @@ fn cases() -> Vec<(String, Expect)> {
         ),
         (
             r#"store = "memory", compression_level = 3, compression_dictionary = "session.dict""#,
-            Refuse(Setting::CompressionDictionary, Rule::DictionaryNeedsCookieStore),
+            Refuse(
+                Setting::CompressionDictionary,
+                Rule::DictionaryNeedsCookieStore,
+            ),
         ),
         (
             r#"compression_dictionary = "session.dict""#,
-            Refuse(Setting::CompressionDictionary, Rule::DictionaryNeedsCompression),
+            Refuse(
+                Setting::CompressionDictionary,
+                Rule::DictionaryNeedsCompression,
+            ),
         ),
         (
             r#"store = "memory", max_cookie_size = 1000"#,
             Refuse(Setting::MaxCookieSize, Rule::NotForThisStore),
         ),
-        (r#"store = "cookie", prefix = "app:""#, Refuse(Setting::Prefix, Rule::NotForThisStore)),
+        (
+            r#"store = "cookie", prefix = "app:""#,
+            Refuse(Setting::Prefix, Rule::NotForThisStore),
+        ),
         (
             r#"store = "memory", filename_template = "s_%s""#,
             Refuse(Setting::FilenameTemplate, Rule::NotForThisStore),
         ),
-        ("max_lifetime = 60", Refuse(Setting::MaxLifetime, Rule::LifetimeShorterThanIdle)),
+        (
+            "max_lifetime = 60",
+            Refuse(Setting::MaxLifetime, Rule::LifetimeShorterThanIdle),
+        ),
         (
             "expire = 600, max_lifetime = 599",
             Refuse(Setting::MaxLifetime, Rule::LifetimeShorterThanIdle),
@@ -116,7 +185,10 @@ fn cases() -> Vec<(String, Expect)> {
     let mut cases: Vec<(String, Expect)> =
         cases.into_iter().map(|(a, e)| (a.to_owned(), e)).collect();
     cases.push((long_name(200), Accept));
-    cases.push((long_name(201), Refuse(Setting::CookieName, Rule::CookieNameLength)));
+    cases.push((
+        long_name(201),
+        Refuse(Setting::CookieName, Rule::CookieNameLength),
+    ));
     cases
 }
 
@@ -179,7 +251,11 @@ fn pairs(attribute: &str) -> Vec<(String, Lit)> {
     let mut pairs = Vec::new();
     for attr in &input.attrs {
         attr.parse_nested_meta(|meta| {
-            let key = meta.path.get_ident().map(ToString::to_string).unwrap_or_default();
+            let key = meta
+                .path
+                .get_ident()
+                .map(ToString::to_string)
+                .unwrap_or_default();
             pairs.push((key, meta.value()?.parse::<Lit>()?));
             Ok(())
         })
@@ -244,7 +320,9 @@ fn set(b: SessionLayerBuilder<Probe>, key: &str, v: &Lit) -> SessionLayerBuilder
         "path" => b.path(string(v)),
         "prefix" => b.prefix(string(v)),
         "store" => b.store(string(v).parse::<StoreChoice>().expect("a built-in store")),
-        "encryption_mode" => b.encryption_mode(string(v).parse::<EncryptionMode>().expect("a mode")),
+        "encryption_mode" => {
+            b.encryption_mode(string(v).parse::<EncryptionMode>().expect("a mode"))
+        }
         "compression_level" => b.compression_level(int(v).try_into().expect("an i32")),
         "compression_dictionary" => b.compression_dictionary(dictionary()),
         "max_cookie_size" => b.max_cookie_size(int(v).try_into().expect("a usize")),
@@ -300,7 +378,13 @@ fn oversize(name: &str) -> Oversize {
 /// A real zstd dictionary, as `compression_dictionary` would include.
 fn dictionary() -> Vec<u8> {
     let samples: Vec<Vec<u8>> = (0..500)
-        .map(|i| format!(r#"{{"counter":{i},"user":"user-{}","theme":"dark"}}"#, i * 7919 % 1000).into_bytes())
+        .map(|i| {
+            format!(
+                r#"{{"counter":{i},"user":"user-{}","theme":"dark"}}"#,
+                i * 7919 % 1000
+            )
+            .into_bytes()
+        })
         .collect();
     zstd::dict::from_samples(&samples, 2048).expect("zstd trains on the samples")
 }
@@ -316,7 +400,10 @@ fn the_derive_and_the_runtime_agree_on_every_rule() {
     for (attribute, expect) in &cases {
         let compile = compile_side(attribute);
         match expect {
-            Accept => assert!(compile.is_empty(), "the derive refuses `{attribute}`: {compile:?}"),
+            Accept => assert!(
+                compile.is_empty(),
+                "the derive refuses `{attribute}`: {compile:?}"
+            ),
             Refuse(setting, _) => assert!(
                 compile.iter().any(|s| s == setting.name()),
                 "the derive does not refuse `{setting}` in `{attribute}`: {compile:?}"
@@ -336,7 +423,9 @@ fn the_derive_and_the_runtime_agree_on_every_rule() {
     }
     for rule in STRUCT_RULES {
         assert!(
-            cases.iter().any(|(_, e)| matches!(e, Refuse(_, r) if r == rule)),
+            cases
+                .iter()
+                .any(|(_, e)| matches!(e, Refuse(_, r) if r == rule)),
             "no case for {rule:?}"
         );
     }

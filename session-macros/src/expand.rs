@@ -129,7 +129,11 @@ fn attributes(p: &Params<'_>) -> TokenStream {
 fn encode_fields(p: &Params<'_>) -> TokenStream {
     let private = &p.private;
     let encoder = &p.encoder;
-    let assert_serialize = type_assertions(p, "assert_serialize", quote!(?::core::marker::Sized + #private::serde::Serialize));
+    let assert_serialize = type_assertions(
+        p,
+        "assert_serialize",
+        quote!(?::core::marker::Sized + #private::serde::Serialize),
+    );
     // Each call is spanned on the field type, like the assertions before it, so a type that
     // cannot be stored gets one error there: rustc reports an unmet bound once per span.
     let encode = p.stored.iter().map(|field| {
@@ -156,7 +160,11 @@ fn encode_fields(p: &Params<'_>) -> TokenStream {
 fn decode_fields(p: &Params<'_>) -> TokenStream {
     let private = &p.private;
     let fields = &p.fields;
-    let assert_deserialize = type_assertions(p, "assert_deserialize", quote!(#private::serde::de::DeserializeOwned));
+    let assert_deserialize = type_assertions(
+        p,
+        "assert_deserialize",
+        quote!(#private::serde::de::DeserializeOwned),
+    );
     let decode = p.input.fields.iter().map(|field| decode_field(p, field));
     quote! {
         fn decode_fields(

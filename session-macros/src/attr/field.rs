@@ -44,15 +44,27 @@ impl Field {
         };
         super::read_keys(cx, attrs, |name, span, value| match name {
             "rename" => slots.rename.read(cx, span, || {
-                let key = Key { name, span, kind: Kind::Str("\"u\"") };
+                let key = Key {
+                    name,
+                    span,
+                    kind: Kind::Str("\"u\""),
+                };
                 rename(cx, &key, value)
             }),
             "default" => slots.default.read(cx, span, || {
-                let key = Key { name, span, kind: Kind::Str("\"path::to::function\"") };
+                let key = Key {
+                    name,
+                    span,
+                    kind: Kind::Str("\"path::to::function\""),
+                };
                 default(cx, &key, value)
             }),
             "skip" => slots.skip.read(cx, span, || {
-                let key = Key { name, span, kind: Kind::Bool };
+                let key = Key {
+                    name,
+                    span,
+                    kind: Kind::Bool,
+                };
                 // `skip = false` says nothing: the field is stored as usual.
                 match boolean(cx, &key, value) {
                     Some((true, span)) => Some(((), span)),

@@ -240,7 +240,10 @@ fn integers_as_written() {
         assert_eq!(integer(setting, 1), Some(Ok(())));
         for bad in [0, -1, i128::from(u64::MAX) + 1] {
             let problem = integer(setting, bad).unwrap().unwrap_err();
-            assert_eq!((problem.setting, problem.rule), (setting, Rule::PositiveSeconds));
+            assert_eq!(
+                (problem.setting, problem.rule),
+                (setting, Rule::PositiveSeconds)
+            );
         }
     }
     assert_eq!(integer(Setting::CompressionLevel, 22), Some(Ok(())));
