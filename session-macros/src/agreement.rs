@@ -30,160 +30,162 @@ use Expect::{Accept, Refuse};
 
 /// The cases: at least one per rule of struct attributes, the forms that once behaved
 /// differently at compile time and at run time, and accepted neighbours of each.
+const CASES: &[(&str, Expect)] = &[
+    ("", Accept),
+    (r#"cookie_name = "myapp""#, Accept),
+    (r#"cookie_name = "__Host-id", secure = true"#, Accept),
+    (
+        r#"cookie_name = "__Secure-id", secure = true, domain = "example.com""#,
+        Accept,
+    ),
+    (r#"same_site = "none", secure = true"#, Accept),
+    (r#"store = "memory", prefix = "app:""#, Accept),
+    (
+        r#"store = "files", filename_template = "sess_%s.json""#,
+        Accept,
+    ),
+    (
+        r#"compression_level = 3, compression_dictionary = "session.dict""#,
+        Accept,
+    ),
+    (
+        r#"encryption_mode = "none", compression_level = 22, max_cookie_size = 64"#,
+        Accept,
+    ),
+    (r#"expire = 600, max_lifetime = 600, path = "/app""#, Accept),
+    (
+        r#"cookie_name = "my app""#,
+        Refuse(Setting::CookieName, Rule::CookieNameToken),
+    ),
+    (
+        r#"cookie_name = "café""#,
+        Refuse(Setting::CookieName, Rule::CookieNameToken),
+    ),
+    (r#"path = "app""#, Refuse(Setting::Path, Rule::PathForm)),
+    (r#"path = "/my app""#, Refuse(Setting::Path, Rule::PathForm)),
+    (r#"path = "/a;b""#, Refuse(Setting::Path, Rule::PathForm)),
+    (
+        r#"domain = "exämple.com""#,
+        Refuse(Setting::Domain, Rule::DomainForm),
+    ),
+    (
+        r#"domain = "a b.com""#,
+        Refuse(Setting::Domain, Rule::DomainForm),
+    ),
+    (
+        r#"store = "memory", prefix = "préfixe:""#,
+        Refuse(Setting::Prefix, Rule::PrefixForm),
+    ),
+    (
+        r#"store = "memory", prefix = "my app:""#,
+        Refuse(Setting::Prefix, Rule::PrefixForm),
+    ),
+    (
+        r#"store = "files", filename_template = ".sess_%s""#,
+        Refuse(Setting::FilenameTemplate, Rule::FilenameTemplateForm),
+    ),
+    (
+        r#"store = "files", filename_template = "sess""#,
+        Refuse(Setting::FilenameTemplate, Rule::FilenameTemplateForm),
+    ),
+    (
+        r#"store = "files", filename_template = "a/%s""#,
+        Refuse(Setting::FilenameTemplate, Rule::FilenameTemplateForm),
+    ),
+    ("expire = 0", Refuse(Setting::Expire, Rule::PositiveSeconds)),
+    (
+        "max_lifetime = 0",
+        Refuse(Setting::MaxLifetime, Rule::PositiveSeconds),
+    ),
+    (
+        "compression_level = 23",
+        Refuse(Setting::CompressionLevel, Rule::OutOfRange),
+    ),
+    (
+        "max_cookie_size = 63",
+        Refuse(Setting::MaxCookieSize, Rule::OutOfRange),
+    ),
+    (
+        "max_cookie_size = 4097",
+        Refuse(Setting::MaxCookieSize, Rule::OutOfRange),
+    ),
+    (
+        r#"same_site = "none""#,
+        Refuse(Setting::SameSite, Rule::SameSiteNoneNeedsSecure),
+    ),
+    (
+        r#"cookie_name = "__Host-x""#,
+        Refuse(Setting::CookieName, Rule::PrefixedNameNeedsSecure),
+    ),
+    (
+        r#"cookie_name = "__HOST-x""#,
+        Refuse(Setting::CookieName, Rule::PrefixedNameNeedsSecure),
+    ),
+    (
+        r#"cookie_name = "__secure-x""#,
+        Refuse(Setting::CookieName, Rule::PrefixedNameNeedsSecure),
+    ),
+    (
+        r#"cookie_name = "__Host-x", secure = true, domain = "example.com""#,
+        Refuse(Setting::Domain, Rule::HostNameHasNoDomain),
+    ),
+    (
+        r#"cookie_name = "__Host-x", secure = true, path = "/app""#,
+        Refuse(Setting::Path, Rule::HostNameHasRootPath),
+    ),
+    (
+        r#"encryption_mode = "legacy", compression_level = 3"#,
+        Refuse(Setting::CompressionLevel, Rule::CompressionNeedsFlags),
+    ),
+    (
+        r#"encryption_mode = "legacy", compression_dictionary = "session.dict""#,
+        Refuse(Setting::CompressionDictionary, Rule::DictionaryNeedsFlags),
+    ),
+    (
+        r#"store = "memory", compression_level = 3, compression_dictionary = "session.dict""#,
+        Refuse(
+            Setting::CompressionDictionary,
+            Rule::DictionaryNeedsCookieStore,
+        ),
+    ),
+    (
+        r#"compression_dictionary = "session.dict""#,
+        Refuse(
+            Setting::CompressionDictionary,
+            Rule::DictionaryNeedsCompression,
+        ),
+    ),
+    (
+        r#"store = "memory", max_cookie_size = 1000"#,
+        Refuse(Setting::MaxCookieSize, Rule::NotForThisStore),
+    ),
+    (
+        r#"store = "memory", oversize = "error""#,
+        Refuse(Setting::Oversize, Rule::NotForThisStore),
+    ),
+    (
+        r#"store = "cookie", prefix = "app:""#,
+        Refuse(Setting::Prefix, Rule::NotForThisStore),
+    ),
+    (
+        r#"store = "memory", filename_template = "s_%s""#,
+        Refuse(Setting::FilenameTemplate, Rule::NotForThisStore),
+    ),
+    (
+        "max_lifetime = 60",
+        Refuse(Setting::MaxLifetime, Rule::LifetimeShorterThanIdle),
+    ),
+    (
+        "expire = 600, max_lifetime = 599",
+        Refuse(Setting::MaxLifetime, Rule::LifetimeShorterThanIdle),
+    ),
+];
+
+/// [`CASES`], and the cookie names at and one past the length limit.
 fn cases() -> Vec<(String, Expect)> {
     let long_name = |len: usize| format!("cookie_name = \"{}\"", "a".repeat(len));
-    let cases: Vec<(&str, Expect)> = vec![
-        ("", Accept),
-        (r#"cookie_name = "myapp""#, Accept),
-        (r#"cookie_name = "__Host-id", secure = true"#, Accept),
-        (
-            r#"cookie_name = "__Secure-id", secure = true, domain = "example.com""#,
-            Accept,
-        ),
-        (r#"same_site = "none", secure = true"#, Accept),
-        (r#"store = "memory", prefix = "app:""#, Accept),
-        (
-            r#"store = "files", filename_template = "sess_%s.json""#,
-            Accept,
-        ),
-        (
-            r#"compression_level = 3, compression_dictionary = "session.dict""#,
-            Accept,
-        ),
-        (
-            r#"encryption_mode = "none", compression_level = 22, max_cookie_size = 64"#,
-            Accept,
-        ),
-        (r#"expire = 600, max_lifetime = 600, path = "/app""#, Accept),
-        (
-            r#"store = "memory", oversize = "error""#,
-            Refuse(Setting::Oversize, Rule::NotForThisStore),
-        ),
-        (
-            r#"cookie_name = "my app""#,
-            Refuse(Setting::CookieName, Rule::CookieNameToken),
-        ),
-        (
-            r#"cookie_name = "café""#,
-            Refuse(Setting::CookieName, Rule::CookieNameToken),
-        ),
-        (r#"path = "app""#, Refuse(Setting::Path, Rule::PathForm)),
-        (r#"path = "/my app""#, Refuse(Setting::Path, Rule::PathForm)),
-        (r#"path = "/a;b""#, Refuse(Setting::Path, Rule::PathForm)),
-        (
-            r#"domain = "exämple.com""#,
-            Refuse(Setting::Domain, Rule::DomainForm),
-        ),
-        (
-            r#"domain = "a b.com""#,
-            Refuse(Setting::Domain, Rule::DomainForm),
-        ),
-        (
-            r#"store = "memory", prefix = "préfixe:""#,
-            Refuse(Setting::Prefix, Rule::PrefixForm),
-        ),
-        (
-            r#"store = "memory", prefix = "my app:""#,
-            Refuse(Setting::Prefix, Rule::PrefixForm),
-        ),
-        (
-            r#"store = "files", filename_template = ".sess_%s""#,
-            Refuse(Setting::FilenameTemplate, Rule::FilenameTemplateForm),
-        ),
-        (
-            r#"store = "files", filename_template = "sess""#,
-            Refuse(Setting::FilenameTemplate, Rule::FilenameTemplateForm),
-        ),
-        (
-            r#"store = "files", filename_template = "a/%s""#,
-            Refuse(Setting::FilenameTemplate, Rule::FilenameTemplateForm),
-        ),
-        ("expire = 0", Refuse(Setting::Expire, Rule::PositiveSeconds)),
-        (
-            "max_lifetime = 0",
-            Refuse(Setting::MaxLifetime, Rule::PositiveSeconds),
-        ),
-        (
-            "compression_level = 23",
-            Refuse(Setting::CompressionLevel, Rule::OutOfRange),
-        ),
-        (
-            "max_cookie_size = 63",
-            Refuse(Setting::MaxCookieSize, Rule::OutOfRange),
-        ),
-        (
-            "max_cookie_size = 4097",
-            Refuse(Setting::MaxCookieSize, Rule::OutOfRange),
-        ),
-        (
-            r#"same_site = "none""#,
-            Refuse(Setting::SameSite, Rule::SameSiteNoneNeedsSecure),
-        ),
-        (
-            r#"cookie_name = "__Host-x""#,
-            Refuse(Setting::CookieName, Rule::PrefixedNameNeedsSecure),
-        ),
-        (
-            r#"cookie_name = "__HOST-x""#,
-            Refuse(Setting::CookieName, Rule::PrefixedNameNeedsSecure),
-        ),
-        (
-            r#"cookie_name = "__secure-x""#,
-            Refuse(Setting::CookieName, Rule::PrefixedNameNeedsSecure),
-        ),
-        (
-            r#"cookie_name = "__Host-x", secure = true, domain = "example.com""#,
-            Refuse(Setting::Domain, Rule::HostNameHasNoDomain),
-        ),
-        (
-            r#"cookie_name = "__Host-x", secure = true, path = "/app""#,
-            Refuse(Setting::Path, Rule::HostNameHasRootPath),
-        ),
-        (
-            r#"encryption_mode = "legacy", compression_level = 3"#,
-            Refuse(Setting::CompressionLevel, Rule::CompressionNeedsFlags),
-        ),
-        (
-            r#"encryption_mode = "legacy", compression_dictionary = "session.dict""#,
-            Refuse(Setting::CompressionDictionary, Rule::DictionaryNeedsFlags),
-        ),
-        (
-            r#"store = "memory", compression_level = 3, compression_dictionary = "session.dict""#,
-            Refuse(
-                Setting::CompressionDictionary,
-                Rule::DictionaryNeedsCookieStore,
-            ),
-        ),
-        (
-            r#"compression_dictionary = "session.dict""#,
-            Refuse(
-                Setting::CompressionDictionary,
-                Rule::DictionaryNeedsCompression,
-            ),
-        ),
-        (
-            r#"store = "memory", max_cookie_size = 1000"#,
-            Refuse(Setting::MaxCookieSize, Rule::NotForThisStore),
-        ),
-        (
-            r#"store = "cookie", prefix = "app:""#,
-            Refuse(Setting::Prefix, Rule::NotForThisStore),
-        ),
-        (
-            r#"store = "memory", filename_template = "s_%s""#,
-            Refuse(Setting::FilenameTemplate, Rule::NotForThisStore),
-        ),
-        (
-            "max_lifetime = 60",
-            Refuse(Setting::MaxLifetime, Rule::LifetimeShorterThanIdle),
-        ),
-        (
-            "expire = 600, max_lifetime = 599",
-            Refuse(Setting::MaxLifetime, Rule::LifetimeShorterThanIdle),
-        ),
-    ];
     let mut cases: Vec<(String, Expect)> =
-        cases.into_iter().map(|(a, e)| (a.to_owned(), e)).collect();
+        CASES.iter().map(|(a, e)| ((*a).to_owned(), *e)).collect();
     cases.push((long_name(200), Accept));
     cases.push((
         long_name(201),

@@ -9,16 +9,23 @@ use crate::ctxt::Ctxt;
 
 /// A struct accepted by `#[derive(Session)]`.
 pub struct Input<'a> {
+    /// The struct's name.
     pub ident: &'a Ident,
+    /// The struct's visibility, which `layer()` gets.
     pub vis: &'a Visibility,
+    /// The struct's `#[session(...)]` attributes.
     pub attrs: attr::Container,
+    /// Every named field, skipped ones included.
     pub fields: Vec<Field<'a>>,
 }
 
 /// One named field with its attributes.
 pub struct Field<'a> {
+    /// The field's name.
     pub ident: &'a Ident,
+    /// The field's type.
     pub ty: &'a Type,
+    /// The field's `#[session(...)]` attributes.
     pub attrs: attr::Field,
 }
 
@@ -66,39 +73,7 @@ impl<'a> Input<'a> {
                 "a session type cannot have generic parameters or lifetimes: sessions hold owned, 'static data",
             );
         }
-        let named = match &input.data {
-            Data::Struct(data) => match &data.fields {
-                Fields::Named(named) => Some(named),
-                Fields::Unnamed(unnamed) => {
-                    cx.error_spanned_by(
-                        unnamed,
-                        "`#[derive(Session)]` needs named fields; a tuple struct has no names to store its fields under",
-                    );
-                    None
-                }
-                Fields::Unit => {
-                    cx.error_at(
-                        input.ident.span(),
-                        "`#[derive(Session)]` needs a struct with named fields; a unit struct has nothing to store",
-                    );
-                    None
-                }
-            },
-            Data::Enum(data) => {
-                cx.error_at(
-                    data.enum_token.span,
-                    "`#[derive(Session)]` only supports structs with named fields, not enums",
-                );
-                None
-            }
-            Data::Union(data) => {
-                cx.error_at(
-                    data.union_token.span,
-                    "`#[derive(Session)]` only supports structs with named fields, not unions",
-                );
-                None
-            }
-        };
+        let named = named_fields(cx, input);
         let fields = named
             .into_iter()
             .flat_map(|named| named.named.iter())
@@ -117,6 +92,43 @@ impl<'a> Input<'a> {
             vis: &input.vis,
             attrs,
             fields,
+        }
+    }
+}
+
+/// The named fields of a struct, or an error saying why the input has none.
+fn named_fields<'a>(cx: &Ctxt, input: &'a DeriveInput) -> Option<&'a syn::FieldsNamed> {
+    match &input.data {
+        Data::Struct(data) => match &data.fields {
+            Fields::Named(named) => Some(named),
+            Fields::Unnamed(unnamed) => {
+                cx.error_spanned_by(
+                    unnamed,
+                    "`#[derive(Session)]` needs named fields; a tuple struct has no names to store its fields under",
+                );
+                None
+            }
+            Fields::Unit => {
+                cx.error_at(
+                    input.ident.span(),
+                    "`#[derive(Session)]` needs a struct with named fields; a unit struct has nothing to store",
+                );
+                None
+            }
+        },
+        Data::Enum(data) => {
+            cx.error_at(
+                data.enum_token.span,
+                "`#[derive(Session)]` only supports structs with named fields, not enums",
+            );
+            None
+        }
+        Data::Union(data) => {
+            cx.error_at(
+                data.union_token.span,
+                "`#[derive(Session)]` only supports structs with named fields, not unions",
+            );
+            None
         }
     }
 }

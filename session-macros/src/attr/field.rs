@@ -22,8 +22,11 @@ pub enum FieldDefault {
 /// The attributes of one field.
 #[derive(Default)]
 pub struct Field {
+    /// `rename = "..."`: the stored name.
     pub rename: Option<Spanned<String>>,
+    /// `default` or `default = "path"`.
     pub default: Option<Spanned<FieldDefault>>,
+    /// `skip`: never stored.
     pub skip: Option<Spanned<()>>,
 }
 

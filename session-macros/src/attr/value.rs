@@ -34,9 +34,11 @@ pub enum Kind {
 pub enum Value {
     /// `key` alone.
     Flag,
+    /// A string literal.
     Str(LitStr),
     /// An integer literal, possibly negated; `None` when it does not even fit an `i128`.
     Int(Option<i128>, Span),
+    /// `true` or `false`.
     Bool(bool, Span),
     /// Anything else: a float, a path, a list...
     Other(Span, &'static str),
