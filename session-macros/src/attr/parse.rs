@@ -68,12 +68,12 @@ pub fn integer<T: TryFrom<i128>>(
         cx.error_at(span, format!("`{}` is far too large a number", key.name));
         return None;
     };
-    match rules::integer(setting, n) {
-        Some(Err(problem)) => cx.error_at(span, problem.message),
-        // Within the setting's range, so within its type.
-        _ => return T::try_from(n).ok().map(|n| (n, span)),
+    if let Some(Err(problem)) = rules::integer(setting, n) {
+        cx.error_at(span, problem.message);
+        return None;
     }
-    None
+    // Within the setting's range, so within its type.
+    T::try_from(n).ok().map(|n| (n, span))
 }
 
 /// `true`, `false`, or the key alone.
