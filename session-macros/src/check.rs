@@ -1,204 +1,103 @@
-//! Rules that relate several attributes, checked once every attribute is parsed.
+//! Rules checked once every attribute is parsed.
 //!
-//! A rule only fires on values that were accepted: if one of its inputs was rejected, the
-//! user already has an error for it, and a second one would be noise.
+//! The rules that relate several settings are the specification's
+//! (`session_settings::check`): this module hands it the parsed values and turns each
+//! problem into an error on the attribute it names. Rules about fields, which the runtime
+//! never sees, are written here. A rule only fires on values that were accepted: if one of
+//! its inputs was rejected, the user already has an error for it, and a second one would be
+//! noise.
 
 use std::collections::HashMap;
 
-use crate::attr::{Container, EncryptionMode, SameSite, Store};
+use proc_macro2::Span;
+use session_settings::{Problem, Setting, Values, rules};
+
+use crate::attr::Container;
 use crate::ctxt::Ctxt;
 use crate::input::{Field, Input};
 
-/// The idle timeout the runtime uses when `expire` is not given.
-pub const DEFAULT_EXPIRE: u64 = 3600;
-
-/// Runs every cross-attribute rule on an input.
+/// Runs every rule that is not about a single value on an input.
 pub fn check(cx: &Ctxt, input: &Input<'_>) {
-    check_secure_requirements(cx, &input.attrs);
-    check_cookie_prefixes(cx, &input.attrs);
-    check_compression(cx, &input.attrs);
-    check_dictionary(cx, &input.attrs);
-    check_store_options(cx, &input.attrs);
-    check_lifetimes(cx, &input.attrs);
+    for problem in settings_problems(&input.attrs) {
+        report(cx, &input.attrs, &problem);
+    }
     check_fields(cx, &input.fields);
     check_default_cookie_name(cx, input);
 }
 
-/// Whether the cookie is `Secure`, or `None` when `secure` was given but rejected (unknown).
-fn is_secure(attrs: &Container) -> Option<bool> {
-    if attrs.was_rejected("secure") {
-        return None;
-    }
-    Some(attrs.secure.as_ref().is_some_and(|s| s.value))
+/// The specification's verdict on the struct's attributes.
+pub fn settings_problems(attrs: &Container) -> Vec<Problem> {
+    session_settings::check(&values(attrs))
 }
 
-/// Browsers drop `SameSite=None` cookies that are not `Secure`.
-fn check_secure_requirements(cx: &Ctxt, attrs: &Container) {
-    if let Some(same_site) = &attrs.same_site {
-        if same_site.value == SameSite::None && is_secure(attrs) == Some(false) {
-            cx.error_at(
-                same_site.span,
-                "`same_site = \"none\"` requires `secure`: browsers reject SameSite=None cookies that are not Secure",
-            );
-        }
+/// The attributes as the specification's rules see them: an absent setting has its default,
+/// a rejected one is unknown (`None`), and `written` holds the settings given with an
+/// accepted value. The cookie name derived from the struct name is checked on its own
+/// ([`check_default_cookie_name`]), with a message that says where it came from.
+fn values(attrs: &Container) -> Values<'_> {
+    let d = Values::defaults();
+    macro_rules! value {
+        ($field:ident, $setting:ident) => {
+            given_or_default(
+                attrs,
+                Setting::$setting,
+                attrs.$field.as_ref().map(|v| v.value.clone()),
+                d.$field,
+            )
+        };
+        ($field:ident, $setting:ident, text) => {
+            given_or_default(
+                attrs,
+                Setting::$setting,
+                attrs.$field.as_ref().map(|v| v.value.as_str()),
+                d.$field,
+            )
+        };
     }
-}
-
-/// The `__Host-` and `__Secure-` cookie name prefixes carry rules browsers enforce by
-/// silently dropping the cookie; catching them here turns a baffling bug into an error.
-fn check_cookie_prefixes(cx: &Ctxt, attrs: &Container) {
-    let Some(name) = &attrs.cookie_name else {
-        return;
-    };
-    // Browsers match these prefixes without regard to case.
-    let starts_with = |prefix: &str| {
-        name.value
-            .get(..prefix.len())
-            .is_some_and(|head| head.eq_ignore_ascii_case(prefix))
-    };
-    if starts_with("__Host-") {
-        if is_secure(attrs) == Some(false) {
-            cx.error_at(
-                name.span,
-                "a cookie name starting with `__Host-` requires `secure`: browsers reject such cookies without the Secure attribute",
-            );
-        }
-        if let Some(domain) = &attrs.domain {
-            cx.error_at(
-                domain.key,
-                "a cookie name starting with `__Host-` cannot have a `domain`: browsers only accept such cookies host-only",
-            );
-        }
-        if let Some(path) = attrs.path.as_ref().filter(|p| p.value != "/") {
-            cx.error_at(
-                path.span,
-                "a cookie name starting with `__Host-` requires `path = \"/\"`: browsers reject such cookies with another path",
-            );
-        }
-    } else if starts_with("__Secure-") && is_secure(attrs) == Some(false) {
-        cx.error_at(
-            name.span,
-            "a cookie name starting with `__Secure-` requires `secure`: browsers reject such cookies without the Secure attribute",
-        );
+    Values {
+        cookie_name: value!(cookie_name, CookieName, text),
+        expire: value!(expire, Expire),
+        expire_is_default: attrs.expire.is_none() && !attrs.was_rejected(Setting::Expire),
+        max_lifetime: value!(max_lifetime, MaxLifetime),
+        // Without `store` the store is chosen at run time: unknown here.
+        store: attrs.store.as_ref().map(|s| s.value.rule_value()),
+        encryption_mode: value!(encryption_mode, EncryptionMode),
+        compression_level: value!(compression_level, CompressionLevel),
+        compression_dictionary: attrs.compression_dictionary.is_some(),
+        secure: value!(secure, Secure),
+        same_site: value!(same_site, SameSite),
+        domain: value!(domain, Domain, text),
+        path: value!(path, Path, text),
+        prefix: value!(prefix, Prefix, text),
+        filename_template: value!(filename_template, FilenameTemplate, text),
+        max_cookie_size: value!(max_cookie_size, MaxCookieSize),
+        oversize: value!(oversize, Oversize),
+        max_chunks: d.max_chunks,
+        written: attrs.written(),
     }
 }
 
-/// The legacy format is the `cookie` crate's private cookie: it has no header byte where a
-/// compression flag could go.
-fn check_compression(cx: &Ctxt, attrs: &Container) {
-    let (Some(level), Some(mode)) = (&attrs.compression_level, &attrs.encryption_mode) else {
-        return;
-    };
-    if level.value > 0 && mode.value == EncryptionMode::Legacy {
-        cx.error_at(
-            level.span,
-            "`compression_level` cannot be used with `encryption_mode = \"legacy\"`: the legacy format has no room to mark compressed values; use level 0 or the modern mode",
-        );
+/// The value given, else unknown if it was rejected, else the default.
+fn given_or_default<T>(
+    attrs: &Container,
+    setting: Setting,
+    given: Option<T>,
+    default: Option<T>,
+) -> Option<T> {
+    match given {
+        Some(value) => Some(value),
+        None if attrs.was_rejected(setting) => None,
+        None => default,
     }
 }
 
-/// A dictionary is only used to compress cookie values: it needs a compression level, a mode
-/// with a flags byte, and the cookie store. One error per mistake: legacy first (the level
-/// rule already speaks when a level is given), then a server-side store, then the level.
-fn check_dictionary(cx: &Ctxt, attrs: &Container) {
-    let Some(dictionary) = &attrs.compression_dictionary else {
-        return;
-    };
-    let level = attrs.compression_level.as_ref().map_or(0, |l| l.value);
-    let legacy = attrs
-        .encryption_mode
-        .as_ref()
-        .is_some_and(|m| m.value == EncryptionMode::Legacy);
-    if legacy {
-        if level == 0 {
-            cx.error_at(
-                dictionary.key,
-                "`compression_dictionary` cannot be used with `encryption_mode = \"legacy\"`: the legacy format has no room to mark compressed values; use the modern mode",
-            );
-        }
-        return;
-    }
-    if let Some(store) = attrs.store.as_ref().filter(|s| s.value.is_server_side()) {
-        cx.error_at(
-            dictionary.key,
-            format!(
-                "`compression_dictionary` only applies to `store = \"cookie\"`: with {} the values are not compressed",
-                store.value.describe()
-            ),
-        );
-        return;
-    }
-    if level == 0 && !attrs.was_rejected("compression_level") {
-        cx.error_at(
-            dictionary.key,
-            "`compression_dictionary` needs compression: set `compression_level` to a zstd level from 1 to 22, e.g. `compression_level = 3`",
-        );
-    }
-}
-
-/// Options that only one kind of store reads. Only checked when `store` is written: without
-/// it the store may still be chosen at run time.
-fn check_store_options(cx: &Ctxt, attrs: &Container) {
-    let Some(store) = &attrs.store else {
-        return;
-    };
-    let store_name = store.value.describe();
-    if let Some(template) = &attrs.filename_template {
-        if !matches!(store.value, Store::Files) {
-            cx.error_at(
-                template.key,
-                format!(
-                    "`filename_template` only applies to `store = \"files\"`, not to {store_name}"
-                ),
-            );
-        }
-    }
-    if let Some(prefix) = &attrs.prefix {
-        if matches!(store.value, Store::Cookie) {
-            cx.error_at(
-                prefix.key,
-                "`prefix` only applies to server-side stores: `store = \"cookie\"` keeps no keys",
-            );
-        }
-    }
-    if store.value.is_server_side() {
-        let cookie_only = [
-            attrs
-                .max_cookie_size
-                .as_ref()
-                .map(|s| ("max_cookie_size", s.key)),
-            attrs.oversize.as_ref().map(|s| ("oversize", s.key)),
-        ];
-        for (key, span) in cookie_only.into_iter().flatten() {
-            cx.error_at(
-                span,
-                format!("`{key}` only applies to `store = \"cookie\"`: with {store_name} the cookie holds only the session id"),
-            );
-        }
-    }
-}
-
-/// The absolute lifetime caps the idle timeout, so it cannot be the shorter one.
-fn check_lifetimes(cx: &Ctxt, attrs: &Container) {
-    let Some(max_lifetime) = &attrs.max_lifetime else {
-        return;
-    };
-    if attrs.was_rejected("expire") {
-        return;
-    }
-    let (expire, whence) = match &attrs.expire {
-        Some(expire) => (expire.value, ""),
-        None => (DEFAULT_EXPIRE, ", the default"),
-    };
-    if max_lifetime.value < expire {
-        cx.error_at(
-            max_lifetime.span,
-            format!(
-                "`max_lifetime` ({} s) is shorter than `expire` ({expire} s{whence}); it must be at least as long",
-                max_lifetime.value
-            ),
-        );
-    }
+/// A problem as a compile error, on the key of its setting when the setting is wrong to have
+/// at all, else on its value.
+fn report(cx: &Ctxt, attrs: &Container, problem: &Problem) {
+    let span = attrs
+        .span_of(problem.setting, problem.rule.points_at_key())
+        .unwrap_or_else(Span::call_site);
+    cx.error_at(span, &problem.message);
 }
 
 /// Per-field rules, and stored names that collide after renaming.
@@ -217,23 +116,7 @@ fn check_fields(cx: &Ctxt, fields: &[Field<'_>]) {
         }
         let name = field.stored_name();
         match seen.get(&name) {
-            Some(first) => {
-                // Point at a `rename`, the likelier culprit: this field's, else the first's.
-                let at = if field.attrs.rename.is_some() || first.attrs.rename.is_none() {
-                    field.stored_name_span()
-                } else {
-                    first.stored_name_span()
-                };
-                cx.error_at(
-                    at,
-                    format!(
-                        "stored field name `{}` is used twice, by fields `{}` and `{}`",
-                        name.escape_debug(),
-                        first.ident,
-                        field.ident
-                    ),
-                );
-            }
+            Some(first) => duplicate_stored_name(cx, &name, first, field),
             None => {
                 seen.insert(name, field);
             }
@@ -241,14 +124,33 @@ fn check_fields(cx: &Ctxt, fields: &[Field<'_>]) {
     }
 }
 
+/// Two fields stored under one name: the error points at a `rename`, the likelier culprit
+/// (this field's, else the first's).
+fn duplicate_stored_name(cx: &Ctxt, name: &str, first: &Field<'_>, field: &Field<'_>) {
+    let at = if field.attrs.rename.is_some() || first.attrs.rename.is_none() {
+        field.stored_name_span()
+    } else {
+        first.stored_name_span()
+    };
+    cx.error_at(
+        at,
+        format!(
+            "stored field name `{}` is used twice, by fields `{}` and `{}`",
+            name.escape_debug(),
+            first.ident,
+            field.ident
+        ),
+    );
+}
+
 /// The cookie name derived from the struct name must be a valid token too (a non-ASCII
 /// struct name is not).
-pub fn check_default_cookie_name(cx: &Ctxt, input: &Input<'_>) {
-    if input.attrs.cookie_name.is_some() || input.attrs.was_rejected("cookie_name") {
+fn check_default_cookie_name(cx: &Ctxt, input: &Input<'_>) {
+    if input.attrs.cookie_name.is_some() || input.attrs.was_rejected(Setting::CookieName) {
         return;
     }
     let name = input.default_cookie_name();
-    if crate::validate::cookie_name(&name).is_err() {
+    if rules::cookie_name(&name).is_err() {
         cx.error_at(
             input.ident.span(),
             format!(

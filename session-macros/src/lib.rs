@@ -1,20 +1,28 @@
 //! `#[derive(Session)]`: turns a plain struct into a typed session for `session-runtime`.
 //!
-//! Use it through `session_runtime::Session`; the generated code names only
-//! `::session_runtime::__private`, so this crate is never a direct dependency.
+//! Use it through `session_runtime::Session`; the generated code names only the runtime's
+//! versioned private module (see `private_path`), so this crate is never a direct dependency.
 //!
-//! The pipeline is parse (`attr`, `input`), check (`check`, with `validate` for single values
-//! and `suggest` for typos), then generate (`expand`). Every stage records its errors in a
-//! `ctxt::Ctxt` instead of stopping at the first; when there are errors, only a minimal impl is
-//! emitted beside them, so that one mistake gives one error and not a cascade.
+//! The pipeline is parse (`attr`, whose struct attributes are one table, and `input`), check
+//! (`check`, which applies the rules of the `session_settings` specification, and `suggest`
+//! for typos), then generate (`expand`, with `emit` for attribute values). Every stage records
+//! its errors in a `ctxt::Ctxt` instead of stopping at the first; when there are errors, only
+//! the minimal impl of `fallback` is emitted beside them, so that one mistake gives one error
+//! and not a cascade.
 
 mod attr;
 mod check;
 mod ctxt;
+mod emit;
 mod expand;
+mod fallback;
 mod input;
+mod private_path;
+mod spelling;
 mod suggest;
-mod validate;
+
+#[cfg(test)]
+mod agreement;
 
 use proc_macro::TokenStream;
 use syn::{DeriveInput, parse_macro_input};

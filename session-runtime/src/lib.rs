@@ -56,10 +56,30 @@ pub use schema::{FieldEncoder, FieldError, SessionSchema, StoredFields};
 pub use session_macros::Session;
 
 /// What the derive's generated code names. Not a public API.
+///
+/// The name carries the version (`_vMAJOR_MINOR`), as the derive's does: a derive and a
+/// runtime of different versions fail to compile on this path instead of deeper inside it.
 #[doc(hidden)]
-pub mod __private {
+pub mod __private_v0_1 {
     pub use crate::builder::SessionLayerBuilder;
     pub use crate::config::{Attributes, EncryptionMode, Oversize, SameSite, StoreChoice};
     pub use crate::schema::{FieldEncoder, FieldError, SessionSchema, StoredFields};
     pub use serde;
+
+    /// The module's path, for the test that it follows the crate version.
+    #[cfg(test)]
+    pub(crate) const PATH: &str = module_path!();
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_private_module_follows_the_version() {
+        let expected = format!(
+            "session_runtime::__private_v{}_{}",
+            env!("CARGO_PKG_VERSION_MAJOR"),
+            env!("CARGO_PKG_VERSION_MINOR")
+        );
+        assert_eq!(super::__private_v0_1::PATH, expected);
+    }
 }

@@ -152,21 +152,52 @@ pub fn filename_template(template: &str) -> Result<(), Problem> {
 
 /// A number of seconds: zero would expire every session at once.
 pub fn seconds(setting: Setting, value: u64) -> Result<(), Problem> {
-    if value == 0 {
-        return Err(Problem::new(
-            setting,
-            Rule::PositiveSeconds,
-            format!("`{setting}` must be at least 1 (it is a number of seconds); found 0"),
-        ));
+    wide_seconds(setting, i128::from(value))
+}
+
+/// [`seconds`] for a value as written, which may be negative or past `u64`.
+fn wide_seconds(setting: Setting, value: i128) -> Result<(), Problem> {
+    if (1..=i128::from(u64::MAX)).contains(&value) {
+        return Ok(());
     }
-    Ok(())
+    Err(Problem::new(
+        setting,
+        Rule::PositiveSeconds,
+        format!("`{setting}` must be at least 1 (it is a number of seconds); found {value}"),
+    ))
+}
+
+/// The rule of an integer setting for a value as written, of any sign and size, before it is
+/// narrowed to the setting's type (the derive reads integer literals this way). `None` for a
+/// setting that does not take an integer.
+///
+/// ```
+/// use session_settings::{Rule, Setting, rules};
+///
+/// assert_eq!(rules::integer(Setting::CompressionLevel, 3), Some(Ok(())));
+/// let problem = rules::integer(Setting::Expire, -5).unwrap().unwrap_err();
+/// assert_eq!(problem.rule, Rule::PositiveSeconds);
+/// assert_eq!(rules::integer(Setting::Path, 1), None);
+/// ```
+pub fn integer(setting: Setting, value: i128) -> Option<Result<(), Problem>> {
+    match setting {
+        Setting::Expire | Setting::MaxLifetime => Some(wide_seconds(setting, value)),
+        Setting::CompressionLevel => Some(level_range(value)),
+        Setting::MaxCookieSize => Some(cookie_size_range(value)),
+        Setting::MaxChunks => Some(chunks_range(value)),
+        _ => None,
+    }
 }
 
 /// The zstd level: zstd's own range.
 pub fn compression_level(level: i32) -> Result<(), Problem> {
+    level_range(i128::from(level))
+}
+
+fn level_range(level: i128) -> Result<(), Problem> {
     in_range(
         Setting::CompressionLevel,
-        i128::from(level),
+        level,
         i128::from(*defaults::COMPRESSION_LEVELS.start()),
         i128::from(*defaults::COMPRESSION_LEVELS.end()),
         "between 0 (no compression) and 22, the range of zstd levels",
@@ -176,9 +207,13 @@ pub fn compression_level(level: i32) -> Result<(), Problem> {
 /// The cookie size limit: browsers drop a cookie past 4096 bytes, and below 64 no sealed
 /// value fits.
 pub fn max_cookie_size(size: usize) -> Result<(), Problem> {
+    cookie_size_range(size as i128)
+}
+
+fn cookie_size_range(size: i128) -> Result<(), Problem> {
     in_range(
         Setting::MaxCookieSize,
-        size as i128,
+        size,
         *defaults::MAX_COOKIE_SIZES.start() as i128,
         *defaults::MAX_COOKIE_SIZES.end() as i128,
         "between 64 and 4096 (bytes; browsers refuse larger cookies)",
@@ -188,9 +223,13 @@ pub fn max_cookie_size(size: usize) -> Result<(), Problem> {
 /// How many cookies a chunked session may use: at least two (else it is not chunking), and
 /// bounded, since browsers cap cookies per site.
 pub fn max_chunks(chunks: usize) -> Result<(), Problem> {
+    chunks_range(chunks as i128)
+}
+
+fn chunks_range(chunks: i128) -> Result<(), Problem> {
     in_range(
         Setting::MaxChunks,
-        chunks as i128,
+        chunks,
         *defaults::CHUNK_COUNTS.start() as i128,
         *defaults::CHUNK_COUNTS.end() as i128,
         "between 2 and 64 (cookies per session)",

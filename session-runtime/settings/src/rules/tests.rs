@@ -233,3 +233,36 @@ fn chunks_only_when_chunking() {
         [(Setting::MaxChunks, Rule::OutOfRange)]
     );
 }
+
+#[test]
+fn integers_as_written() {
+    for setting in [Setting::Expire, Setting::MaxLifetime] {
+        assert_eq!(integer(setting, 1), Some(Ok(())));
+        for bad in [0, -1, i128::from(u64::MAX) + 1] {
+            let problem = integer(setting, bad).unwrap().unwrap_err();
+            assert_eq!(
+                (problem.setting, problem.rule),
+                (setting, Rule::PositiveSeconds)
+            );
+        }
+    }
+    assert_eq!(integer(Setting::CompressionLevel, 22), Some(Ok(())));
+    assert_eq!(integer(Setting::MaxCookieSize, 64), Some(Ok(())));
+    assert_eq!(integer(Setting::MaxChunks, 2), Some(Ok(())));
+    for (setting, bad) in [
+        (Setting::CompressionLevel, -1),
+        (Setting::CompressionLevel, i128::from(i32::MAX) + 1),
+        (Setting::MaxCookieSize, -64),
+        (Setting::MaxCookieSize, 4097),
+        (Setting::MaxChunks, 1),
+    ] {
+        let problem = integer(setting, bad).unwrap().unwrap_err();
+        assert_eq!((problem.setting, problem.rule), (setting, Rule::OutOfRange));
+        assert!(problem.message.ends_with(&format!("found {bad}")));
+    }
+    assert_eq!(integer(Setting::Secure, 1), None);
+    assert_eq!(
+        seconds(Setting::Expire, 0).unwrap_err().message,
+        "`expire` must be at least 1 (it is a number of seconds); found 0"
+    );
+}
