@@ -6,7 +6,6 @@
 //! through the `Attributes` a derive would emit), then `build()`. The test fails if one side
 //! accepts what the other refuses, or if both refuse but name different settings.
 
-use std::cell::Cell;
 use std::time::Duration;
 
 use session_runtime::{
@@ -266,11 +265,6 @@ fn pairs(attribute: &str) -> Vec<(String, Lit)> {
     pairs
 }
 
-thread_local! {
-    /// The file name template [`Probe`]'s attributes carry: the builder has no method for it.
-    static FILENAME_TEMPLATE: Cell<&'static str> = const { Cell::new("sess_%s") };
-}
-
 /// A session type written by hand, as the derive would write it.
 struct Probe;
 
@@ -278,9 +272,7 @@ impl SessionSchema for Probe {
     const FIELDS: &'static [&'static str] = &[];
 
     fn attributes() -> Attributes {
-        let mut attributes = Attributes::new("Probe", "probe");
-        attributes.filename_template = FILENAME_TEMPLATE.get();
-        attributes
+        Attributes::new("Probe", "probe")
     }
 
     fn encode_fields(&self, _: &mut FieldEncoder) -> Result<(), FieldError> {
@@ -295,9 +287,6 @@ impl SessionSchema for Probe {
 /// The runtime's verdict: the same values through the public builder, then `build()`.
 fn run_time_side(attribute: &str, runtime: &tokio::runtime::Runtime) -> Verdict {
     let pairs = pairs(attribute);
-    let template = pairs.iter().find(|(k, _)| k == "filename_template");
-    let template = template.map_or("sess_%s", |(_, v)| leak(string(v)));
-    FILENAME_TEMPLATE.set(template);
     let mut builder = SessionLayerBuilder::<Probe>::new()
         .ephemeral_secret()
         .session_dir(std::env::temp_dir().join("session-macros-agreement"));
@@ -330,7 +319,7 @@ fn set(b: SessionLayerBuilder<Probe>, key: &str, v: &Lit) -> SessionLayerBuilder
         "max_cookie_size" => b.max_cookie_size(int(v).try_into().expect("a usize")),
         "same_site" => b.same_site(same_site(&string(v))),
         "oversize" => b.oversize(oversize(&string(v))),
-        "filename_template" => b,
+        "filename_template" => b.filename_template(string(v)),
         other => panic!("no builder method for `{other}` in this test"),
     }
 }
@@ -354,10 +343,6 @@ fn boolean(v: &Lit) -> bool {
         Lit::Bool(b) => b.value,
         _ => panic!("a boolean"),
     }
-}
-
-fn leak(s: String) -> &'static str {
-    Box::leak(s.into_boxed_str())
 }
 
 fn same_site(name: &str) -> SameSite {

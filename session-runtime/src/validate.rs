@@ -84,10 +84,10 @@ fn values<'a>(r: &Resolved<'a>) -> Values<'a> {
         store: Some(store),
         encryption_mode: Some(r.mode),
         compression_level: Some(r.compression_level),
-        // The dictionary's rules stay with the codec, as before: at run time a dictionary
-        // with level 0 still opens what it sealed, and one inherited from the attribute must
-        // not stop the same struct from running on a server-side store.
-        compression_dictionary: false,
+        // Only a dictionary set here is held to the dictionary rules: one inherited from the
+        // attribute keeps opening what it sealed after the level is turned down to 0, and
+        // does not stop the same struct from running on a server-side store.
+        compression_dictionary: r.provenance.is_written(Setting::CompressionDictionary),
         secure: Some(s.cookie.secure),
         same_site: Some(spec_same_site(s.cookie.same_site)),
         domain: s.cookie.domain.as_deref(),

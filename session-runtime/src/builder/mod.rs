@@ -379,6 +379,13 @@ impl<T: SessionSchema> SessionLayerBuilder<T> {
         self.write(Setting::Prefix, |c| c.settings.prefix = Some(prefix.into()))
     }
 
+    /// The files store's file name template: exactly one `%s`, where the hashed id goes.
+    pub fn filename_template(self, template: impl Into<String>) -> Self {
+        self.write(Setting::FilenameTemplate, |c| {
+            c.settings.filename_template = template.into()
+        })
+    }
+
     /// The largest cookie, name plus value, the cookie store sends.
     pub fn max_cookie_size(self, size: usize) -> Self {
         self.write(Setting::MaxCookieSize, |c| {
