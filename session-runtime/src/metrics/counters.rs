@@ -46,7 +46,8 @@ pub struct MetricsSnapshot {
     pub expired: u64,
     /// Store calls that failed (answered 503).
     pub store_errors: u64,
-    /// Saves that wrote something (a cookie, or a store write).
+    /// Saves that sent a `Set-Cookie` (a written session, or a removal). A store update that
+    /// needs no new cookie is not counted.
     pub writes: u64,
     /// Saves that failed (the response became an error).
     pub save_errors: u64,

@@ -17,7 +17,7 @@ pub const REFUSED: &str = "session_refused_total";
 pub const EXPIRED: &str = "session_expired_total";
 /// Counter: store calls that failed (answered 503).
 pub const STORE_ERRORS: &str = "session_store_errors_total";
-/// Counter: saves that wrote something (a cookie, or a store write).
+/// Counter: saves that sent a `Set-Cookie` (a written session, or a removal).
 pub const WRITES: &str = "session_writes_total";
 /// Counter: saves that failed (the response became an error).
 pub const SAVE_ERRORS: &str = "session_save_errors_total";
@@ -202,7 +202,7 @@ pub(crate) const COUNTERS: [Description; 7] = {
         Description {
             name: WRITES,
             unit: Count,
-            help: "Saves that wrote something (a cookie, or a store write).",
+            help: "Saves that sent a Set-Cookie (a written session, or a removal).",
         },
         Description {
             name: SAVE_ERRORS,
