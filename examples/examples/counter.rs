@@ -6,6 +6,9 @@
 //! curl -c jar -b jar http://127.0.0.1:3000/counter   # This is your 2 visit
 //! ```
 //!
+//! With `--metrics` (`cargo run --example counter -- --metrics`), `GET /metrics` answers the
+//! session metrics in Prometheus's text format.
+//!
 //! Environment: `PORT` (default 3000), `SESSION_SECRET` (without it the example makes an
 //! ephemeral key and says so), and the library's run-time overrides such as `SESSION_STORE`,
 //! `SESSION_ENCRYPTION_MODE` and `SESSION_COMPRESSION_LEVEL`.
@@ -31,6 +34,8 @@ async fn main() -> std::process::ExitCode {
 
 /// The app, or the configuration error that keeps it from starting.
 async fn app() -> examples::Setup {
+    // First, so that the layer describes its metrics to the recorder.
+    let metrics = examples::metrics_route()?;
     // Without SESSION_SECRET: an ephemeral key, with a warning (sessions die with the process).
     let sessions = Visit::layer()
         .from_env()?
@@ -38,5 +43,5 @@ async fn app() -> examples::Setup {
         .build()
         .await?;
     let app = Router::new().route("/counter", get(count)).layer(sessions);
-    Ok(app)
+    Ok(app.merge(metrics))
 }

@@ -1,10 +1,13 @@
-//! What every example does the same way: logging, the `PORT` variable, serving on loopback, and
-//! a startup error printed as the sentence it is.
+//! What every example does the same way: logging, the `PORT` variable, serving on loopback,
+//! metrics at `/metrics` with `--metrics`, and a startup error printed as the sentence it is.
 
 use std::future::Future;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use axum::Router;
+use axum::routing::get;
+use metrics_exporter_prometheus::PrometheusBuilder;
 
 /// What an example's setup returns: the app, or why it cannot start.
 pub type Setup = Result<Router, Box<dyn std::error::Error>>;
@@ -48,4 +51,26 @@ async fn serve(app: Router, path: &str) -> Result<(), Box<dyn std::error::Error>
     eprintln!("listening on http://{}{path}", listener.local_addr()?);
     axum::serve(listener, app).await?;
     Ok(())
+}
+
+/// With `--metrics` on the command line: installs a Prometheus recorder and answers `/metrics`
+/// with every metric in Prometheus's text format; without it, no route.
+///
+/// Call it before building the session layers, so that they describe their metrics to it.
+/// Merge the result into the app after its layers, so that scraping reads no session.
+pub fn metrics_route() -> Result<Router, Box<dyn std::error::Error>> {
+    if !std::env::args().skip(1).any(|arg| arg == "--metrics") {
+        return Ok(Router::new());
+    }
+    let prometheus = PrometheusBuilder::new().install_recorder()?;
+    // Histogram samples wait in the recorder until upkeep folds them in; scrapes do it too, but
+    // an unscraped process would keep every sample.
+    let upkeep = prometheus.clone();
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(Duration::from_secs(5)).await;
+            upkeep.run_upkeep();
+        }
+    });
+    Ok(Router::new().route("/metrics", get(move || async move { prometheus.render() })))
 }

@@ -74,7 +74,7 @@ impl<T> SessionLayer<T> {
     /// The layer's counters (loads, refused and expired sessions, store errors, writes), for
     /// export to a metrics system. Clones of the layer share them.
     pub fn metrics(&self) -> Arc<SessionMetrics> {
-        Arc::clone(&self.engine.metrics)
+        self.engine.metrics.counters()
     }
 }
 

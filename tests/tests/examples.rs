@@ -18,9 +18,14 @@ impl Drop for Server {
 }
 
 async fn start(example: &str, envs: &[(&str, &str)]) -> (Server, String) {
+    start_with_args(example, &[], envs).await
+}
+
+async fn start_with_args(example: &str, args: &[&str], envs: &[(&str, &str)]) -> (Server, String) {
     let port = free_port();
     let mut command = Command::new(example_binary(example));
     command
+        .args(args)
         .env("PORT", port.to_string())
         .env_remove("SESSION_SECRET")
         .env_remove("SESSION_STORE")
@@ -119,6 +124,45 @@ async fn the_counter_honours_run_time_overrides() {
         counts_in(&[("SESSION_STORE", "redis"), ("REDIS_URL", &redis.url())]).await,
         EXPECTED
     );
+}
+
+#[tokio::test]
+async fn the_counter_serves_prometheus_metrics_with_the_flag() {
+    let memory = [("SESSION_STORE", "memory")];
+    let (_server, base) = start_with_args("counter", &["--metrics"], &memory).await;
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    for _ in 0..2 {
+        client.get(format!("{base}/counter")).send().await.unwrap();
+    }
+    let stranger = reqwest::Client::new();
+    let refused = stranger
+        .get(format!("{base}/counter"))
+        .header("cookie", "myapp=../../x");
+    refused.send().await.unwrap();
+    let scrape = client.get(format!("{base}/metrics")).send().await.unwrap();
+    assert!(
+        scrape.headers().get("set-cookie").is_none(),
+        "a scrape reads no session"
+    );
+    let text = scrape.text().await.unwrap();
+    for line in [
+        "# TYPE session_loads_total counter",
+        r#"session_loads_total{session="Visit"} 3"#,
+        r#"session_fresh_total{session="Visit"} 2"#,
+        r#"session_refused_total{session="Visit",reason="malformed_id"} 1"#,
+        "# TYPE session_store_duration_seconds summary",
+        r#"session_store_duration_seconds_count{session="Visit",store="memory",op="create"} 2"#,
+        r#"session_store_duration_seconds_count{session="Visit",store="memory",op="load"} 1"#,
+    ] {
+        assert!(text.lines().any(|l| l == line), "no `{line}` in:\n{text}");
+    }
+
+    let (_server, base) = start("counter", &[]).await;
+    let unflagged = reqwest::get(format!("{base}/metrics")).await.unwrap();
+    assert_eq!(unflagged.status(), reqwest::StatusCode::NOT_FOUND);
 }
 
 #[tokio::test]

@@ -26,7 +26,7 @@ use tracing::Instrument as _;
 use crate::codec::Codec;
 use crate::envelope::{Envelope, Unreadable};
 use crate::error::{SaveError, SessionRejection};
-use crate::metrics::{Event, SessionMetrics};
+use crate::metrics::{Event, Metrics, RefusalReason};
 use crate::schema::{SessionSchema, StoredFields};
 use crate::store::SessionStore;
 use crate::time::unix_now;
@@ -50,7 +50,7 @@ pub(crate) struct Engine {
     /// The key prefix in the store (server-side backends).
     prefix: String,
     store_name: &'static str,
-    pub(crate) metrics: Arc<SessionMetrics>,
+    pub(crate) metrics: Metrics,
 }
 
 /// A session on its way out: the value, what changed, and its state.
@@ -90,10 +90,10 @@ impl Engine {
     pub(crate) fn new(settings: Settings, backend: Backend, store_name: &'static str) -> Self {
         Engine {
             prefix: settings.store_prefix(),
+            metrics: Metrics::new(settings.type_name, store_name),
             settings,
             backend,
             store_name,
-            metrics: Arc::default(),
         }
     }
 
@@ -245,9 +245,9 @@ impl Engine {
 
     /// Counts a refused cookie or record, and logs why at debug level.
     fn refused(&self, reason: &Refused) {
-        self.metrics.record(match reason {
-            Refused::Expired => Event::Expired,
-            _ => Event::Refused,
+        self.metrics.record(match RefusalReason::of(reason) {
+            Some(reason) => Event::Refused(reason),
+            None => Event::Expired,
         });
         tracing::debug!(
             session = self.settings.type_name,

@@ -7,7 +7,7 @@ use crate::cookies;
 use crate::envelope::{EncodedFields, Envelope};
 use crate::error::{SaveError, SessionRejection};
 use crate::id::SessionId;
-use crate::metrics::Event;
+use crate::metrics::{Event, StoreOp};
 use crate::schema::SessionSchema;
 use crate::store::{Record, SessionStore, Update, Updated};
 
@@ -34,8 +34,10 @@ impl Engine {
             }
             return self.fresh(state);
         };
-        let record = store
-            .load(&id.store_key(&self.prefix), now)
+        let key = id.store_key(&self.prefix);
+        let record = self
+            .metrics
+            .store_call(StoreOp::Load, store.load(&key, now))
             .await
             .map_err(|source| {
                 self.metrics.record(Event::StoreError);
@@ -85,7 +87,10 @@ impl Engine {
             Plan::Removal => {
                 if let Some(id) = &outgoing.state.id {
                     let key = id.store_key(&self.prefix);
-                    store.delete(&key).await.map_err(SaveError::Store)?;
+                    self.metrics
+                        .store_call(StoreOp::Delete, store.delete(&key))
+                        .await
+                        .map_err(SaveError::Store)?;
                 }
                 return Ok(self.removal_cookies(&outgoing.state));
             }
@@ -121,13 +126,17 @@ impl Engine {
             meta: self.settings.outgoing_metadata(&state, now),
         };
         let id = SessionId::generate().map_err(SaveError::Rng)?;
-        store
-            .create(&id.store_key(&self.prefix), &envelope.to_record())
+        let (key, record) = (id.store_key(&self.prefix), envelope.to_record());
+        self.metrics
+            .store_call(StoreOp::Create, store.create(&key, &record))
             .await
             .map_err(SaveError::Store)?;
         if let Some(old) = &state.id {
             let key = old.store_key(&self.prefix);
-            store.delete(&key).await.map_err(SaveError::Store)?;
+            self.metrics
+                .store_call(StoreOp::Delete, store.delete(&key))
+                .await
+                .map_err(SaveError::Store)?;
         }
         let max_age = self.settings.max_age(&state, envelope.meta.expires_at, now);
         let cookie =
@@ -166,8 +175,9 @@ impl Engine {
             expires_at: meta.expires_at,
             idle_timeout: meta.idle_timeout.filter(|_| state.idle_timeout_changed),
         };
-        match store
-            .update(&key, &update, now)
+        match self
+            .metrics
+            .store_call(StoreOp::Update, store.update(&key, &update, now))
             .await
             .map_err(SaveError::Store)?
         {

@@ -1,6 +1,8 @@
-//! Counters an application can export: what the session layer saw since it was built.
+//! The layer's own counters, readable without any metrics system.
 
 use std::sync::atomic::{AtomicU64, Ordering};
+
+use super::names::RefusalReason;
 
 /// Live counters of one session layer; read them with [`snapshot`](Self::snapshot).
 ///
@@ -21,6 +23,7 @@ pub struct SessionMetrics {
     loads: AtomicU64,
     fresh: AtomicU64,
     refused: AtomicU64,
+    refused_by_reason: [AtomicU64; RefusalReason::ALL.len()],
     expired: AtomicU64,
     store_errors: AtomicU64,
     writes: AtomicU64,
@@ -37,14 +40,33 @@ pub struct MetricsSnapshot {
     pub fresh: u64,
     /// Presented cookies or records refused: tampered, wrong key, malformed, unknown id.
     pub refused: u64,
+    /// [`refused`](Self::refused), by reason.
+    pub refused_by_reason: RefusedByReason,
     /// Presented sessions refused because they had expired.
     pub expired: u64,
     /// Store calls that failed (answered 503).
     pub store_errors: u64,
-    /// Saves that wrote something (a cookie, or a store write).
+    /// Saves that sent a `Set-Cookie` (a written session, or a removal). A store update that
+    /// needs no new cookie is not counted.
     pub writes: u64,
     /// Saves that failed (the response became an error).
     pub save_errors: u64,
+}
+
+/// How many refusals each [`RefusalReason`] accounts for.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RefusedByReason([u64; RefusalReason::ALL.len()]);
+
+impl RefusedByReason {
+    /// The refusals counted under `reason`.
+    pub fn get(&self, reason: RefusalReason) -> u64 {
+        self.0[reason.index()]
+    }
+
+    /// Every reason with its count.
+    pub fn iter(&self) -> impl Iterator<Item = (RefusalReason, u64)> + '_ {
+        RefusalReason::ALL.into_iter().zip(self.0)
+    }
 }
 
 /// Which counter to bump.
@@ -52,7 +74,7 @@ pub struct MetricsSnapshot {
 pub(crate) enum Event {
     Load,
     Fresh,
-    Refused,
+    Refused(RefusalReason),
     Expired,
     StoreError,
     Write,
@@ -64,7 +86,10 @@ impl SessionMetrics {
         let counter = match event {
             Event::Load => &self.loads,
             Event::Fresh => &self.fresh,
-            Event::Refused => &self.refused,
+            Event::Refused(reason) => {
+                self.refused_by_reason[reason.index()].fetch_add(1, Ordering::Relaxed);
+                &self.refused
+            }
             Event::Expired => &self.expired,
             Event::StoreError => &self.store_errors,
             Event::Write => &self.writes,
@@ -80,6 +105,7 @@ impl SessionMetrics {
             loads: read(&self.loads),
             fresh: read(&self.fresh),
             refused: read(&self.refused),
+            refused_by_reason: RefusedByReason(self.refused_by_reason.each_ref().map(read)),
             expired: read(&self.expired),
             store_errors: read(&self.store_errors),
             writes: read(&self.writes),
