@@ -13,12 +13,33 @@ use std::borrow::Cow;
 use serde_json::value::RawValue;
 
 use crate::codec::Timestamps;
-use crate::schema::{FieldEncoder, StoredFields};
+use crate::schema::{FieldEncoder, FieldError, FieldErrorKind, StoredFields};
 use crate::store::Record;
 
-/// Why stored fields could not be read back (not JSON, not an object, a metadata entry of the
-/// wrong type).
-pub(crate) type Unreadable = Box<dyn std::error::Error + Send + Sync>;
+/// Why stored fields could not be read back. It names the part and the kind of error only:
+/// serde's messages quote the offending value, which is session content and must not reach a
+/// log.
+#[derive(Debug)]
+pub(crate) enum Unreadable {
+    /// A cookie's body is not a JSON object of fields.
+    Object(FieldErrorKind),
+    /// A store's field is not JSON.
+    RecordField(FieldErrorKind),
+    /// A field, or a metadata entry of the object, has the wrong type.
+    Field(FieldError),
+}
+
+impl std::fmt::Display for Unreadable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Unreadable::Object(kind) => write!(f, "the session object: {kind}"),
+            Unreadable::RecordField(kind) => write!(f, "a stored field: {kind}"),
+            Unreadable::Field(error) => write!(f, "{error}"),
+        }
+    }
+}
+
+impl std::error::Error for Unreadable {}
 
 /// What a session carries besides its fields. Times are unix seconds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -87,8 +108,11 @@ impl<'a> Envelope<StoredFields<'a>> {
             issued_at: now,
             expires_at: 0,
         });
-        let mut fields = StoredFields::parse(body)?;
-        let idle_timeout = fields.decode::<u64>(IDLE_TIMEOUT_KEY)?;
+        let mut fields = StoredFields::parse(body)
+            .map_err(|e| Unreadable::Object(FieldErrorKind::of(&e)))?;
+        let idle_timeout = fields
+            .decode::<u64>(IDLE_TIMEOUT_KEY)
+            .map_err(Unreadable::Field)?;
         fields.remove(IDLE_TIMEOUT_KEY);
         Ok(Envelope {
             fields,
@@ -104,7 +128,8 @@ impl<'a> Envelope<StoredFields<'a>> {
     pub(crate) fn from_record(record: &'a Record) -> Result<Self, Unreadable> {
         let mut entries = Vec::with_capacity(record.fields.len());
         for (name, value) in &record.fields {
-            let raw: &RawValue = serde_json::from_slice(value)?;
+            let raw: &RawValue = serde_json::from_slice(value)
+                .map_err(|e| Unreadable::RecordField(FieldErrorKind::of(&e)))?;
             entries.push((Cow::Borrowed(name.as_str()), raw));
         }
         Ok(Envelope {
