@@ -6,7 +6,10 @@
 
 use http::header::{COOKIE, HeaderMap, HeaderValue};
 
-/// At most this many cookies of the same name are tried: a client cannot make us open more.
+/// At most this many cookies of the same name are tried, by every backend: each costs a
+/// decryption (cookie store) or a store call (server stores), so a client cannot make a
+/// request do more. Four leaves room for the app's own cookie behind ones of the same name
+/// that a sibling subdomain or a more specific `Path` put first in the header.
 pub(crate) const MAX_CANDIDATES: usize = 4;
 
 /// Calls `visit` with the value of every cookie of the request, in order, until it returns

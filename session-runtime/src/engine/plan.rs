@@ -8,8 +8,10 @@ use super::state::{Intent, State};
 pub(crate) enum Plan {
     /// Nothing: no store write and no `Set-Cookie`.
     Nothing,
-    /// Expire the client's cookies, and delete the record if there is one: the session was
-    /// destroyed, or the client presented a cookie that was refused and nothing replaces it.
+    /// Expire the client's cookies, and delete the record if there is one: this request
+    /// destroyed the session, or the client presented a cookie that can never be a session
+    /// ([`State::clear_cookie`]) and nothing replaces it. Never for an id that is merely
+    /// unknown to the store: a late response must not undo a `regenerate()`.
     Removal,
     /// Move the expiry of an unchanged session forward and send the cookie again.
     Refresh,

@@ -16,8 +16,14 @@ use super::tracking::Changes;
 use super::{Engine, Loaded, Outgoing, Refused, State};
 
 impl Engine {
-    /// Loads the record the presented id points at; a fresh session, and the removal of the
-    /// cookie, when there is none (strict mode: an unknown id is never adopted).
+    /// Loads the record of the first presented id that has a live one; a fresh session
+    /// otherwise (strict mode: an unknown id is never adopted).
+    ///
+    /// Every well-formed id is tried, up to [`cookies::MAX_CANDIDATES`] (one store call each):
+    /// a cookie of the same name planted by a sibling subdomain or set on a more specific path
+    /// comes first in the header, and must not hide the real session. Only when no presented
+    /// value is an id at all is the cookie removed; an id without a record is not (see
+    /// [`State::clear_cookie`]).
     pub(super) async fn load_server<T: SessionSchema>(
         &self,
         store: &dyn SessionStore,
@@ -27,13 +33,30 @@ impl Engine {
         let mut state = State::fresh(now);
         let presented = cookies::find(headers, &self.settings.cookie_name);
         // Only ids that look like ours reach the store; anything else is dropped here.
-        let Some(id) = presented.iter().find_map(|v| SessionId::parse(v)) else {
-            if !presented.is_empty() {
-                self.refused(&Refused::MalformedId);
-                state.clear_cookie = true;
+        let ids: Vec<SessionId> = presented.iter().filter_map(|v| SessionId::parse(v)).collect();
+        if ids.is_empty() && !presented.is_empty() {
+            self.refused(&Refused::MalformedId);
+            state.clear_cookie = true;
+        }
+        for id in ids {
+            match self.load_record::<T>(store, &id, now).await? {
+                Ok(mut loaded) => {
+                    loaded.state.id = Some(id);
+                    return Ok(loaded);
+                }
+                Err(reason) => self.refused(&reason),
             }
-            return self.fresh(state);
-        };
+        }
+        self.fresh(state)
+    }
+
+    /// The session stored under `id`, or why there is none to use.
+    async fn load_record<T: SessionSchema>(
+        &self,
+        store: &dyn SessionStore,
+        id: &SessionId,
+        now: u64,
+    ) -> Result<Result<Loaded<T>, Refused>, SessionRejection> {
         let record = store
             .load(&id.store_key(&self.prefix), now)
             .await
@@ -44,21 +67,10 @@ impl Engine {
                     source,
                 }
             })?;
-        let opened = match record {
+        Ok(match record {
             None => Err(Refused::UnknownId),
             Some(record) => self.open_record::<T>(&record, now),
-        };
-        match opened {
-            Ok(mut loaded) => {
-                loaded.state.id = Some(id);
-                Ok(loaded)
-            }
-            Err(reason) => {
-                self.refused(&reason);
-                state.clear_cookie = true;
-                self.fresh(state)
-            }
-        }
+        })
     }
 
     fn open_record<T: SessionSchema>(
@@ -182,12 +194,14 @@ impl Engine {
             }
             Updated::Applied => Ok(Vec::new()),
             Updated::Missing => {
+                // No removal: the session may have ended by a `regenerate()` whose response set
+                // a new id, and a removal arriving after that response would log the user out.
                 tracing::debug!(
                     session = self.settings.type_name,
                     key = %key,
-                    "session ended while the request ran (destroyed or expired); its changes are dropped"
+                    "session ended while the request ran (regenerated, destroyed or expired); its changes are dropped"
                 );
-                Ok(self.removal_cookies(&state))
+                Ok(Vec::new())
             }
         }
     }
