@@ -199,31 +199,38 @@ impl FieldEncoder {
         self.write_object_with(names, None, out);
     }
 
-    /// Like [`write_object`](Self::write_object), with one more entry whose value is raw JSON.
-    pub fn write_object_with(
+    /// Like [`write_object`](Self::write_object), followed by more entries whose values are
+    /// raw JSON (an `Option` for one entry or none, a slice or array for several).
+    pub fn write_object_with<'e>(
         &self,
         names: &[&str],
-        extra: Option<(&str, &[u8])>,
+        extra: impl IntoIterator<Item = (&'e str, &'e [u8])>,
         out: &mut Vec<u8>,
     ) {
         out.push(b'{');
         let mut first = true;
-        let entries = names
+        let fields = names
             .iter()
             .enumerate()
-            .map_while(|(index, name)| Some((*name, self.get(index)?)))
-            .chain(extra);
-        for (name, value) in entries {
-            if !first {
-                out.push(b',');
-            }
-            first = false;
-            write_json_string(name, out);
-            out.push(b':');
-            out.extend_from_slice(value);
+            .map_while(|(index, name)| Some((*name, self.get(index)?)));
+        for (name, value) in fields {
+            write_entry(&mut first, name, value, out);
+        }
+        for (name, value) in extra {
+            write_entry(&mut first, name, value, out);
         }
         out.push(b'}');
     }
+}
+
+/// Writes `"name":value` into an object, after a comma unless it is the `first` entry.
+fn write_entry(first: &mut bool, name: &str, value: &[u8], out: &mut Vec<u8>) {
+    if !std::mem::take(first) {
+        out.push(b',');
+    }
+    write_json_string(name, out);
+    out.push(b':');
+    out.extend_from_slice(value);
 }
 
 fn write_json_string(s: &str, out: &mut Vec<u8>) {

@@ -166,13 +166,16 @@ impl Engine {
         } = outgoing;
         let key = id.store_key(&self.prefix);
         let meta = self.settings.outgoing_metadata(&state, now);
-        let changed = changes.map_or_else(Vec::new, |changes| {
+        let mut changed = changes.map_or_else(Vec::new, |changes| {
             let fields = EncodedFields {
                 names: T::FIELDS,
                 values: &changes.current,
             };
             fields.owned_entries(changes.changed)
         });
+        if meta.refreshed_at != state.meta.refreshed_at {
+            changed.extend(meta.refreshed_entry());
+        }
         let update = Update {
             changed,
             expires_at: meta.expires_at,

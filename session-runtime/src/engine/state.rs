@@ -54,6 +54,7 @@ impl State {
                 created_at: now,
                 expires_at: 0,
                 idle_timeout: None,
+                refreshed_at: None,
             },
             idle_timeout_changed: false,
             stale: false,
