@@ -140,3 +140,87 @@ impl Settings {
             .then(|| expires_at.saturating_sub(now))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Oversize;
+    use crate::cookies::CookieAttributes;
+
+    fn settings(expire: u64, max_lifetime: Option<u64>) -> Settings {
+        Settings {
+            type_name: "Test",
+            cookie_name: "test".into(),
+            expire,
+            max_lifetime,
+            rolling: true,
+            sessioncookie: false,
+            refresh_interval: 60,
+            cookie: CookieAttributes {
+                path: "/".into(),
+                domain: None,
+                secure: false,
+                http_only: true,
+                same_site: cookie::SameSite::Lax,
+                partitioned: false,
+            },
+            max_cookie_size: 4096,
+            oversize: Oversize::Error,
+            max_chunks: 8,
+            prefix: None,
+            filename_template: "sess_%s".into(),
+        }
+    }
+
+    fn loaded(created_at: u64, expires_at: u64, refreshed_at: Option<u64>) -> State {
+        State::loaded(Metadata {
+            created_at,
+            expires_at,
+            idle_timeout: None,
+            refreshed_at,
+        })
+    }
+
+    #[test]
+    fn the_idle_timeout_in_effect_counts_from_the_last_refresh() {
+        let shortened = settings(10, None);
+        let state = loaded(1_000, 4_600, Some(1_000));
+        assert!(shortened.check_times(&state.meta, 1_009).is_ok());
+        assert!(shortened.check_times(&state.meta, 1_010).is_err());
+        // Without a recorded refresh, only the recorded expiry and the lifetime hold it.
+        let old = loaded(1_000, 4_600, None);
+        assert!(shortened.check_times(&old.meta, 4_599).is_ok());
+        assert!(shortened.check_times(&old.meta, 4_600).is_err());
+    }
+
+    #[test]
+    fn the_default_lifetime_is_raised_to_a_longer_idle_timeout() {
+        let day = defaults::MAX_LIFETIME;
+        let default = settings(3_600, None);
+        let state = loaded(0, day + 100, None);
+        assert!(default.check_times(&state.meta, day - 1).is_ok());
+        assert!(default.check_times(&state.meta, day).is_err());
+        let long = settings(2 * day, None);
+        assert!(long.check_times(&state.meta, day + 99).is_ok());
+        let explicit = settings(3_600, Some(7_200));
+        assert!(explicit.check_times(&state.meta, 7_200).is_err());
+    }
+
+    #[test]
+    fn no_refresh_once_the_lifetime_caps_the_expiry() {
+        let capped = settings(3_600, Some(7_200));
+        // Created at 0, refreshed at 5_000: the expiry is the lifetime's end, 7_200.
+        let state = loaded(0, 7_200, Some(5_000));
+        assert!(!capped.refresh_due(&state, 6_000));
+        assert!(!capped.refresh_due(&state, 7_100));
+        // Before the cap, a refresh is due once the interval has passed.
+        let early = loaded(0, 4_600, Some(1_000));
+        assert!(!capped.refresh_due(&early, 1_059));
+        assert!(capped.refresh_due(&early, 1_060));
+        let written = capped.outgoing_metadata(&early, 1_060);
+        assert_eq!(
+            (written.expires_at, written.refreshed_at),
+            (4_660, Some(1_060))
+        );
+    }
+}
