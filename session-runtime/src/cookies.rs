@@ -91,8 +91,8 @@ pub(crate) fn find_chunks(
 /// digits without a sign or a leading zero. Otherwise `name.00` or `name.+0` would also be
 /// chunk 0, and one chunk would have several names to plant or shadow it under.
 fn chunk_index(digits: &str) -> Option<usize> {
-    let canonical = digits.bytes().all(|b| b.is_ascii_digit())
-        && (digits == "0" || !digits.starts_with('0'));
+    let canonical =
+        digits.bytes().all(|b| b.is_ascii_digit()) && (digits == "0" || !digits.starts_with('0'));
     canonical.then(|| digits.parse().ok()).flatten()
 }
 
@@ -234,7 +234,9 @@ mod tests {
 
     #[test]
     fn only_canonical_chunk_names_count() {
-        for name in ["app.00", "app.+0", "app.-0", "app. 0", "app.0x0", "app.", "app.01"] {
+        for name in [
+            "app.00", "app.+0", "app.-0", "app. 0", "app.0x0", "app.", "app.01",
+        ] {
             let h = headers(&[&format!("{name}=abc")]);
             assert_eq!(find_chunks(&h, "app", 8), (None, 0), "{name}");
         }

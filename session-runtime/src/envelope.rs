@@ -120,8 +120,8 @@ impl<'a> Envelope<StoredFields<'a>> {
             issued_at: now,
             expires_at: 0,
         });
-        let mut fields = StoredFields::parse(body)
-            .map_err(|e| Unreadable::Object(FieldErrorKind::of(&e)))?;
+        let mut fields =
+            StoredFields::parse(body).map_err(|e| Unreadable::Object(FieldErrorKind::of(&e)))?;
         let mut take = |key| {
             let value = fields.decode::<u64>(key).map_err(Unreadable::Field);
             fields.remove(key);

@@ -19,8 +19,8 @@ use session_runtime::store::{
     BoxFuture, MemoryStore, Record, SessionStore, StoreError, Update, Updated,
 };
 use session_runtime::{
-    EncryptionMode, Oversize, Session, SessionId, SessionLayerBuilder, SessionRejection,
-    StoredFields, StoreKey,
+    EncryptionMode, Oversize, Session, SessionId, SessionLayerBuilder, SessionRejection, StoreKey,
+    StoredFields,
 };
 use support::{SECRET, now, request, value};
 use tokio::sync::Notify;
@@ -164,14 +164,20 @@ async fn decrypted_content_reaches_neither_logs_nor_error_bodies() {
     let bytes = response.into_body().collect().await.unwrap().to_bytes();
     let body = String::from_utf8_lossy(&bytes);
     assert!(body.contains("counter"), "{body}");
-    assert!(!body.contains(SECRET_VALUE), "the error body shows the value: {body}");
+    assert!(
+        !body.contains(SECRET_VALUE),
+        "the error body shows the value: {body}"
+    );
 
     let logs = captured.text();
     assert!(
         logs.contains("refused") && logs.contains("counter"),
         "nothing logged: {logs}"
     );
-    assert!(!logs.contains(SECRET_VALUE), "the log shows the value: {logs}");
+    assert!(
+        !logs.contains(SECRET_VALUE),
+        "the log shows the value: {logs}"
+    );
 }
 
 // --- A store the tests can reach into and count ---------------------------------------------
@@ -465,7 +471,10 @@ async fn a_response_that_sets_a_session_cookie_is_not_stored_by_shared_caches() 
 async fn a_shortened_expire_applies_to_cookies_already_issued() {
     let long = visit_app(Visit::layer().secret(SECRET)).await;
     let short = visit_app(Visit::layer().secret(SECRET).expire(Duration::from_secs(1))).await;
-    let cookie = request(&long, "/count", None).await.cookie("myapp").unwrap();
+    let cookie = request(&long, "/count", None)
+        .await
+        .cookie("myapp")
+        .unwrap();
     assert_eq!(
         request(&short, "/peek", Some(&cookie)).await.body,
         "counter=1 new=false"

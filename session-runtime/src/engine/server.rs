@@ -33,7 +33,10 @@ impl Engine {
         let mut state = State::fresh(now);
         let presented = cookies::find(headers, &self.settings.cookie_name);
         // Only ids that look like ours reach the store; anything else is dropped here.
-        let ids: Vec<SessionId> = presented.iter().filter_map(|v| SessionId::parse(v)).collect();
+        let ids: Vec<SessionId> = presented
+            .iter()
+            .filter_map(|v| SessionId::parse(v))
+            .collect();
         if ids.is_empty() && !presented.is_empty() {
             self.refused(&Refused::MalformedId);
             state.clear_cookie = true;
