@@ -4,7 +4,7 @@
 use http::{HeaderMap, HeaderValue};
 
 use crate::cookies;
-use crate::envelope::{EncodedFields, Envelope};
+use crate::envelope::{EncodedFields, Envelope, Metadata};
 use crate::error::{SaveError, SessionRejection};
 use crate::id::SessionId;
 use crate::metrics::Event;
@@ -169,21 +169,7 @@ impl Engine {
         } = outgoing;
         let key = id.store_key(&self.prefix);
         let meta = self.settings.outgoing_metadata(&state, now);
-        let mut changed = changes.map_or_else(Vec::new, |changes| {
-            let fields = EncodedFields {
-                names: T::FIELDS,
-                values: &changes.current,
-            };
-            fields.owned_entries(changes.changed)
-        });
-        if meta.refreshed_at != state.meta.refreshed_at {
-            changed.extend(meta.refreshed_entry());
-        }
-        let update = Update {
-            changed,
-            expires_at: meta.expires_at,
-            idle_timeout: meta.idle_timeout.filter(|_| state.idle_timeout_changed),
-        };
+        let update = update_of::<T>(changes, &state, &meta);
         match store
             .update(&key, &update, now)
             .await
@@ -210,5 +196,25 @@ impl Engine {
                 Ok(Vec::new())
             }
         }
+    }
+}
+
+/// The store update that writes the changed fields and the new metadata `meta` of a session
+/// loaded with `state`.
+fn update_of<T: SessionSchema>(changes: Option<Changes>, state: &State, meta: &Metadata) -> Update {
+    let mut changed = changes.map_or_else(Vec::new, |changes| {
+        let fields = EncodedFields {
+            names: T::FIELDS,
+            values: &changes.current,
+        };
+        fields.owned_entries(changes.changed)
+    });
+    if meta.refreshed_at != state.meta.refreshed_at {
+        changed.extend(meta.refreshed_entry());
+    }
+    Update {
+        changed,
+        expires_at: meta.expires_at,
+        idle_timeout: meta.idle_timeout.filter(|_| state.idle_timeout_changed),
     }
 }
