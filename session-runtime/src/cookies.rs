@@ -6,7 +6,10 @@
 
 use http::header::{COOKIE, HeaderMap, HeaderValue};
 
-/// At most this many cookies of the same name are tried: a client cannot make us open more.
+/// At most this many cookies of the same name are tried, by every backend: each costs a
+/// decryption (cookie store) or a store call (server stores), so a client cannot make a
+/// request do more. Four leaves room for the app's own cookie behind ones of the same name
+/// that a sibling subdomain or a more specific `Path` put first in the header.
 pub(crate) const MAX_CANDIDATES: usize = 4;
 
 /// Calls `visit` with the value of every cookie of the request, in order, until it returns
@@ -60,7 +63,7 @@ pub(crate) fn find_chunks(
         if let Some(index) = n
             .strip_prefix(name)
             .and_then(|rest| rest.strip_prefix('.'))
-            .and_then(|digits| digits.parse::<usize>().ok())
+            .and_then(chunk_index)
         {
             if let Some(slot) = parts.get_mut(index) {
                 if slot.is_none() {
@@ -82,6 +85,15 @@ pub(crate) fn find_chunks(
         }
     }
     (Some(joined), seen)
+}
+
+/// The index of the chunk cookie `name.<digits>`, written the one way we write it: decimal
+/// digits without a sign or a leading zero. Otherwise `name.00` or `name.+0` would also be
+/// chunk 0, and one chunk would have several names to plant or shadow it under.
+fn chunk_index(digits: &str) -> Option<usize> {
+    let canonical =
+        digits.bytes().all(|b| b.is_ascii_digit()) && (digits == "0" || !digits.starts_with('0'));
+    canonical.then(|| digits.parse().ok()).flatten()
 }
 
 /// The attributes every `Set-Cookie` of one session type carries.
@@ -218,5 +230,17 @@ mod tests {
         assert_eq!(find_chunks(&h, "app", 8), (Some("abcdef".into()), 2));
         let gap = headers(&["app.0=abc; app.2=x"]);
         assert_eq!(find_chunks(&gap, "app", 8), (None, 3));
+    }
+
+    #[test]
+    fn only_canonical_chunk_names_count() {
+        for name in [
+            "app.00", "app.+0", "app.-0", "app. 0", "app.0x0", "app.", "app.01",
+        ] {
+            let h = headers(&[&format!("{name}=abc")]);
+            assert_eq!(find_chunks(&h, "app", 8), (None, 0), "{name}");
+        }
+        assert_eq!(chunk_index("10"), Some(10));
+        assert_eq!(chunk_index("0"), Some(0));
     }
 }

@@ -182,10 +182,37 @@ fn mark_response(headers: &mut HeaderMap, cookies: Vec<HeaderValue>) {
     if !varies {
         headers.append(VARY, HeaderValue::from_static("cookie"));
     }
-    if !cookies.is_empty() && !headers.contains_key(CACHE_CONTROL) {
-        headers.insert(CACHE_CONTROL, HeaderValue::from_static("private"));
+    if !cookies.is_empty() {
+        keep_from_shared_caches(headers);
     }
     for cookie in cookies {
         headers.append(SET_COOKIE, cookie);
+    }
+}
+
+/// Makes a response that sets a session cookie unstorable by shared caches.
+///
+/// Without a `Cache-Control` of the handler's, `private` is enough: the browser may still keep
+/// the page. A handler's own `private` or `no-store` is kept as it is. Anything else (`public`,
+/// `s-maxage`, `no-cache`, which still lets a shared cache store the response) is replaced by
+/// `no-store`: adding `private` beside `public` would leave caches to settle the conflict, and
+/// the handler's freshness rules were written for a response without a session cookie.
+fn keep_from_shared_caches(headers: &mut HeaderMap) {
+    let mut said_anything = false;
+    let mut private = false;
+    for value in headers.get_all(CACHE_CONTROL) {
+        said_anything = true;
+        // A directive that is not text cannot be read; it is replaced below.
+        let text = value.to_str().unwrap_or_default();
+        private |= text.split(',').any(|directive| {
+            let directive = directive.trim();
+            // A qualified `private="set-cookie"` leaves the rest of the response storable.
+            directive.eq_ignore_ascii_case("private") || directive.eq_ignore_ascii_case("no-store")
+        });
+    }
+    if !said_anything {
+        headers.insert(CACHE_CONTROL, HeaderValue::from_static("private"));
+    } else if !private {
+        headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
 }

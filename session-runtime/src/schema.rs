@@ -49,31 +49,100 @@ pub trait SessionSchema: Sized + Send + Sync + 'static {
     }
 }
 
-/// A field that could not be encoded or decoded, with the serde error that says why.
-#[derive(Debug)]
+/// A field that could not be encoded or decoded: its name, the direction and the kind of error.
+///
+/// serde's own message is not kept: for a value of the wrong type it quotes the value
+/// (`invalid type: string "...", expected u32`), and a session's content must not reach logs or
+/// error pages. The name and the [`FieldErrorKind`] say which field to look at and why.
+///
+/// ```
+/// use session_runtime::StoredFields;
+/// use session_runtime::schema::FieldErrorKind;
+///
+/// let fields = StoredFields::parse(br#"{"counter":"a secret"}"#).unwrap();
+/// let error = fields.decode::<u32>("counter").unwrap_err();
+/// assert_eq!(error.field(), "counter");
+/// assert_eq!(error.kind(), FieldErrorKind::Data);
+/// assert!(!error.to_string().contains("a secret"));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct FieldError {
     field: &'static str,
-    source: serde_json::Error,
+    decoding: bool,
+    kind: FieldErrorKind,
+}
+
+/// What went wrong with a field, without its value: serde_json's error category.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum FieldErrorKind {
+    /// The stored bytes are not valid JSON.
+    Syntax,
+    /// Valid JSON of the wrong type or out of range for the field (or, when encoding, a value
+    /// JSON cannot represent, such as a map with non-string keys).
+    Data,
+    /// The stored JSON ends too early.
+    Eof,
+    /// Writing or reading the bytes failed.
+    Io,
+}
+
+impl FieldErrorKind {
+    /// The kind of a serde_json error, read from its category and never from its message.
+    pub(crate) fn of(error: &serde_json::Error) -> Self {
+        use serde_json::error::Category;
+        match error.classify() {
+            Category::Syntax => FieldErrorKind::Syntax,
+            Category::Data => FieldErrorKind::Data,
+            Category::Eof => FieldErrorKind::Eof,
+            Category::Io => FieldErrorKind::Io,
+        }
+    }
+}
+
+impl fmt::Display for FieldErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            FieldErrorKind::Syntax => "not valid JSON",
+            FieldErrorKind::Data => "wrong type or value",
+            FieldErrorKind::Eof => "JSON ends early",
+            FieldErrorKind::Io => "I/O error",
+        })
+    }
 }
 
 impl FieldError {
+    fn new(field: &'static str, decoding: bool, source: &serde_json::Error) -> Self {
+        FieldError {
+            field,
+            decoding,
+            kind: FieldErrorKind::of(source),
+        }
+    }
+
     /// The stored name of the field.
     pub fn field(&self) -> &'static str {
         self.field
+    }
+
+    /// What went wrong, without the value.
+    pub fn kind(&self) -> FieldErrorKind {
+        self.kind
     }
 }
 
 impl fmt::Display for FieldError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "session field `{}`: {}", self.field, self.source)
+        let action = if self.decoding { "decode" } else { "encode" };
+        write!(
+            f,
+            "session field `{}` does not {action}: {}",
+            self.field, self.kind
+        )
     }
 }
 
-impl std::error::Error for FieldError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        Some(&self.source)
-    }
-}
+impl std::error::Error for FieldError {}
 
 /// Collects the JSON encoding of each field, one after the other, in one buffer.
 ///
@@ -102,10 +171,7 @@ impl FieldEncoder {
         let start = self.bytes.len();
         if let Err(source) = serde_json::to_writer(&mut self.bytes, value) {
             self.bytes.truncate(start);
-            return Err(FieldError {
-                field: name,
-                source,
-            });
+            return Err(FieldError::new(name, false, &source));
         }
         self.ends.push(self.bytes.len());
         Ok(())
@@ -133,31 +199,38 @@ impl FieldEncoder {
         self.write_object_with(names, None, out);
     }
 
-    /// Like [`write_object`](Self::write_object), with one more entry whose value is raw JSON.
-    pub fn write_object_with(
+    /// Like [`write_object`](Self::write_object), followed by more entries whose values are
+    /// raw JSON (an `Option` for one entry or none, a slice or array for several).
+    pub fn write_object_with<'e>(
         &self,
         names: &[&str],
-        extra: Option<(&str, &[u8])>,
+        extra: impl IntoIterator<Item = (&'e str, &'e [u8])>,
         out: &mut Vec<u8>,
     ) {
         out.push(b'{');
         let mut first = true;
-        let entries = names
+        let fields = names
             .iter()
             .enumerate()
-            .map_while(|(index, name)| Some((*name, self.get(index)?)))
-            .chain(extra);
-        for (name, value) in entries {
-            if !first {
-                out.push(b',');
-            }
-            first = false;
-            write_json_string(name, out);
-            out.push(b':');
-            out.extend_from_slice(value);
+            .map_while(|(index, name)| Some((*name, self.get(index)?)));
+        for (name, value) in fields {
+            write_entry(&mut first, name, value, out);
+        }
+        for (name, value) in extra {
+            write_entry(&mut first, name, value, out);
         }
         out.push(b'}');
     }
+}
+
+/// Writes `"name":value` into an object, after a comma unless it is the `first` entry.
+fn write_entry(first: &mut bool, name: &str, value: &[u8], out: &mut Vec<u8>) {
+    if !std::mem::take(first) {
+        out.push(b',');
+    }
+    write_json_string(name, out);
+    out.push(b':');
+    out.extend_from_slice(value);
 }
 
 fn write_json_string(s: &str, out: &mut Vec<u8>) {
@@ -226,10 +299,7 @@ impl<'a> StoredFields<'a> {
             None => Ok(None),
             Some(raw) => serde_json::from_str(raw.get())
                 .map(Some)
-                .map_err(|source| FieldError {
-                    field: name,
-                    source,
-                }),
+                .map_err(|source| FieldError::new(name, true, &source)),
         }
     }
 
@@ -302,5 +372,7 @@ mod tests {
         let err = fields.decode::<u32>("n").unwrap_err();
         assert_eq!(err.field(), "n");
         assert!(err.to_string().contains("session field `n`"));
+        assert_eq!(err.kind(), FieldErrorKind::Data);
+        assert!(!format!("{err} {err:?}").contains("\"x\""), "{err:?}");
     }
 }

@@ -331,9 +331,11 @@ async fn expired_sessions_are_gone(backing: Backing) {
     tokio::time::sleep(Duration::from_millis(2100)).await;
     let reply = request(&app, "/peek", Some(&cookie)).await;
     assert_eq!(reply.body, "0 None");
+    // No removal either: the store cannot tell an expired id from one a `regenerate()` just
+    // retired, and a late removal would undo that login.
     assert!(
-        reply.removes("sid"),
-        "the dead id is deleted: {:?}",
+        reply.set_cookies.is_empty(),
+        "a read with a dead id sets nothing: {:?}",
         reply.set_cookies
     );
 }

@@ -9,6 +9,16 @@ use crate::names::{EncryptionMode, Oversize, SameSite, StoreKind};
 /// Idle timeout in seconds: an hour, the common choice of session frameworks for
 /// ordinary-risk apps (OWASP suggests 15 to 30 minutes for high-value ones).
 pub const EXPIRE: u64 = 3600;
+/// Absolute timeout in seconds when `max_lifetime` is not set: 24 hours, after which a session
+/// must log in again however active it has been, so that a stolen cookie cannot be kept alive
+/// by use forever.
+///
+/// OWASP suggests 4 to 8 hours for an application used through a working day; a day lets a
+/// consumer app keep a visitor logged in from morning to night, and apps with more at stake set
+/// less. Never shorter than the idle timeout in effect: when `expire` (or a session's own
+/// `set_expiry`) is longer and `max_lifetime` is not set, that idle timeout is the absolute
+/// timeout too.
+pub const MAX_LIFETIME: u64 = 24 * 3600;
 /// Whether activity extends the idle timeout.
 pub const ROLLING: bool = true;
 /// A browser-session cookie (no `Max-Age`)?

@@ -6,7 +6,7 @@ use std::borrow::Cow;
 use http::{HeaderMap, HeaderValue};
 
 use crate::codec::Codec;
-use crate::config::Oversize;
+use crate::config::{EncryptionMode, Oversize};
 use crate::cookies;
 use crate::envelope::{EncodedFields, Envelope};
 use crate::error::{SaveError, SessionRejection};
@@ -96,12 +96,18 @@ impl Engine {
             state,
         } = outgoing;
         let values = Changes::current(changes, &data)?;
+        let mut meta = self.settings.outgoing_metadata(&state, now);
+        if codec.mode() == EncryptionMode::Legacy {
+            // A legacy value has no sealed times to read a refresh time against, and its body
+            // stays the bare object of fields that other users of the format read.
+            meta.refreshed_at = None;
+        }
         let envelope = Envelope {
             fields: EncodedFields {
                 names: T::FIELDS,
                 values: &values,
             },
-            meta: self.settings.outgoing_metadata(&state, now),
+            meta,
         };
         let (body, times) = envelope.to_cookie_payload();
         let value = codec.seal(&body, times).map_err(SaveError::Seal)?;

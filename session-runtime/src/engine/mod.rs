@@ -79,7 +79,7 @@ impl std::fmt::Display for Refused {
             Refused::Open(e) => write!(f, "does not open: {e}"),
             Refused::Expired => f.write_str("expired"),
             Refused::FromTheFuture => f.write_str("issued in the future"),
-            Refused::Fields(e) => write!(f, "fields do not decode: {e}"),
+            Refused::Fields(e) => write!(f, "does not decode: {e}"),
             Refused::MalformedId => f.write_str("the cookie is not a well-formed session id"),
             Refused::UnknownId => f.write_str("no live session has this id"),
         }
@@ -230,7 +230,7 @@ impl Engine {
         now: u64,
     ) -> Result<T, Refused> {
         self.settings.check_times(&envelope.meta, now)?;
-        T::decode_fields(&envelope.fields).map_err(|e| Refused::Fields(Box::new(e)))
+        T::decode_fields(&envelope.fields).map_err(|e| Refused::Fields(Unreadable::Field(e)))
     }
 
     /// A session that starts empty.

@@ -1,4 +1,12 @@
 //! What a response writes for its session: the one decision both backends carry out.
+//!
+//! A response may arrive after responses to later requests of the same client, so whatever it
+//! sets may overwrite a newer cookie. It therefore removes only what its own request ended (a
+//! session its handler destroyed) or refused on the cookie's own merits (a value that does not
+//! open, has expired, or is not a session id). An id whose record is gone may have been retired
+//! by a `regenerate()` in a request whose response already set the new id: such a request gets
+//! a fresh session and no removal, and sets a cookie only if its handler writes. Likewise a
+//! save that finds its record gone drops its changes and sets nothing.
 
 use super::state::{Intent, State};
 
@@ -8,8 +16,10 @@ use super::state::{Intent, State};
 pub(crate) enum Plan {
     /// Nothing: no store write and no `Set-Cookie`.
     Nothing,
-    /// Expire the client's cookies, and delete the record if there is one: the session was
-    /// destroyed, or the client presented a cookie that was refused and nothing replaces it.
+    /// Expire the client's cookies, and delete the record if there is one: this request
+    /// destroyed the session, or the client presented a cookie that can never be a session
+    /// ([`State::clear_cookie`]) and nothing replaces it. Never for an id that is merely
+    /// unknown to the store: a late response must not undo a `regenerate()`.
     Removal,
     /// Move the expiry of an unchanged session forward and send the cookie again.
     Refresh,

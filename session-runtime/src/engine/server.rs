@@ -4,7 +4,7 @@
 use http::{HeaderMap, HeaderValue};
 
 use crate::cookies;
-use crate::envelope::{EncodedFields, Envelope};
+use crate::envelope::{EncodedFields, Envelope, Metadata};
 use crate::error::{SaveError, SessionRejection};
 use crate::id::SessionId;
 use crate::metrics::{Event, StoreOp};
@@ -16,8 +16,14 @@ use super::tracking::Changes;
 use super::{Engine, Loaded, Outgoing, Refused, State};
 
 impl Engine {
-    /// Loads the record the presented id points at; a fresh session, and the removal of the
-    /// cookie, when there is none (strict mode: an unknown id is never adopted).
+    /// Loads the record of the first presented id that has a live one; a fresh session
+    /// otherwise (strict mode: an unknown id is never adopted).
+    ///
+    /// Every well-formed id is tried, up to [`cookies::MAX_CANDIDATES`] (one store call each):
+    /// a cookie of the same name planted by a sibling subdomain or set on a more specific path
+    /// comes first in the header, and must not hide the real session. Only when no presented
+    /// value is an id at all is the cookie removed; an id without a record is not (see
+    /// [`State::clear_cookie`]).
     pub(super) async fn load_server<T: SessionSchema>(
         &self,
         store: &dyn SessionStore,
@@ -27,17 +33,36 @@ impl Engine {
         let mut state = State::fresh(now);
         let presented = cookies::find(headers, &self.settings.cookie_name);
         // Only ids that look like ours reach the store; anything else is dropped here.
-        let Some(id) = presented.iter().find_map(|v| SessionId::parse(v)) else {
-            if !presented.is_empty() {
-                self.refused(&Refused::MalformedId);
-                state.clear_cookie = true;
+        let ids: Vec<SessionId> = presented
+            .iter()
+            .filter_map(|v| SessionId::parse(v))
+            .collect();
+        if ids.is_empty() && !presented.is_empty() {
+            self.refused(&Refused::MalformedId);
+            state.clear_cookie = true;
+        }
+        for id in ids {
+            match self.load_record::<T>(store, &id, now).await? {
+                Ok(mut loaded) => {
+                    loaded.state.id = Some(id);
+                    return Ok(loaded);
+                }
+                Err(reason) => self.refused(&reason),
             }
-            return self.fresh(state);
-        };
-        let key = id.store_key(&self.prefix);
+        }
+        self.fresh(state)
+    }
+
+    /// The session stored under `id`, or why there is none to use.
+    async fn load_record<T: SessionSchema>(
+        &self,
+        store: &dyn SessionStore,
+        id: &SessionId,
+        now: u64,
+    ) -> Result<Result<Loaded<T>, Refused>, SessionRejection> {
         let record = self
             .metrics
-            .store_call(StoreOp::Load, store.load(&key, now))
+            .store_call(StoreOp::Load, store.load(&id.store_key(&self.prefix), now))
             .await
             .map_err(|source| {
                 self.metrics.record(Event::StoreError);
@@ -46,21 +71,10 @@ impl Engine {
                     source,
                 }
             })?;
-        let opened = match record {
+        Ok(match record {
             None => Err(Refused::UnknownId),
             Some(record) => self.open_record::<T>(&record, now),
-        };
-        match opened {
-            Ok(mut loaded) => {
-                loaded.state.id = Some(id);
-                Ok(loaded)
-            }
-            Err(reason) => {
-                self.refused(&reason);
-                state.clear_cookie = true;
-                self.fresh(state)
-            }
-        }
+        })
     }
 
     fn open_record<T: SessionSchema>(
@@ -163,18 +177,7 @@ impl Engine {
         } = outgoing;
         let key = id.store_key(&self.prefix);
         let meta = self.settings.outgoing_metadata(&state, now);
-        let changed = changes.map_or_else(Vec::new, |changes| {
-            let fields = EncodedFields {
-                names: T::FIELDS,
-                values: &changes.current,
-            };
-            fields.owned_entries(changes.changed)
-        });
-        let update = Update {
-            changed,
-            expires_at: meta.expires_at,
-            idle_timeout: meta.idle_timeout.filter(|_| state.idle_timeout_changed),
-        };
+        let update = update_of::<T>(changes, &state, &meta);
         match self
             .metrics
             .store_call(StoreOp::Update, store.update(&key, &update, now))
@@ -192,13 +195,35 @@ impl Engine {
             }
             Updated::Applied => Ok(Vec::new()),
             Updated::Missing => {
+                // No removal: the session may have ended by a `regenerate()` whose response set
+                // a new id, and a removal arriving after that response would log the user out.
                 tracing::debug!(
                     session = self.settings.type_name,
                     key = %key,
-                    "session ended while the request ran (destroyed or expired); its changes are dropped"
+                    "session ended while the request ran (regenerated, destroyed or expired); its changes are dropped"
                 );
-                Ok(self.removal_cookies(&state))
+                Ok(Vec::new())
             }
         }
+    }
+}
+
+/// The store update that writes the changed fields and the new metadata `meta` of a session
+/// loaded with `state`.
+fn update_of<T: SessionSchema>(changes: Option<Changes>, state: &State, meta: &Metadata) -> Update {
+    let mut changed = changes.map_or_else(Vec::new, |changes| {
+        let fields = EncodedFields {
+            names: T::FIELDS,
+            values: &changes.current,
+        };
+        fields.owned_entries(changes.changed)
+    });
+    if meta.refreshed_at != state.meta.refreshed_at {
+        changed.extend(meta.refreshed_entry());
+    }
+    Update {
+        changed,
+        expires_at: meta.expires_at,
+        idle_timeout: meta.idle_timeout.filter(|_| state.idle_timeout_changed),
     }
 }

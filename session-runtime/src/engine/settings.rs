@@ -10,6 +10,8 @@ pub(crate) struct Settings {
     pub(crate) cookie_name: String,
     /// The idle timeout in seconds, unless a session has its own (`set_expiry`).
     pub(crate) expire: u64,
+    /// The absolute timeout in seconds; when `None`, the default of the settings
+    /// specification, raised to the idle timeout in effect if that is longer (see `expiry`).
     pub(crate) max_lifetime: Option<u64>,
     pub(crate) rolling: bool,
     pub(crate) sessioncookie: bool,

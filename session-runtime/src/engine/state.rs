@@ -30,7 +30,14 @@ pub(crate) struct State {
     pub(crate) idle_timeout_changed: bool,
     /// Re-seal on the way out (opened with a retired key, or from another mode).
     pub(crate) stale: bool,
-    /// The client sent a cookie we refused: delete it unless a new one is set.
+    /// The client sent a cookie that cannot be a live session whatever other requests did
+    /// meanwhile (a sealed value that does not open or has expired, a value that is not a
+    /// session id): delete it unless a new one is set.
+    ///
+    /// An id whose record is gone is not such a cookie. This request may be racing the
+    /// `regenerate()` that retired it, and a removal (or any `Set-Cookie`) arriving after the
+    /// login's response would replace the new id and log the user out. Such a request gets a
+    /// fresh session that sets a cookie only if the handler writes to it.
     pub(crate) clear_cookie: bool,
     /// How many chunk cookies the request carried.
     pub(crate) chunks_seen: usize,
@@ -47,6 +54,7 @@ impl State {
                 created_at: now,
                 expires_at: 0,
                 idle_timeout: None,
+                refreshed_at: None,
             },
             idle_timeout_changed: false,
             stale: false,
