@@ -351,6 +351,59 @@ struct Inner {
     dictionary: Option<compress::PreparedDictionary>,
 }
 
+/// The layer's dictionary, digested once; refused where the format has no flag for it.
+fn prepare_dictionary(
+    options: &CodecOptions,
+) -> Result<Option<compress::PreparedDictionary>, CodecError> {
+    match &options.compression_dictionary {
+        None => Ok(None),
+        Some(_) if options.mode == EncryptionMode::Legacy => Err(CodecError::DictionaryWithLegacy),
+        Some(bytes) => compress::PreparedDictionary::new(bytes, options.compression_level)
+            .map(Some)
+            .map_err(CodecError::CompressionDictionary),
+    }
+}
+
+/// The modern or signed keys of every secret, bound to the cookie name, in the ring's order.
+///
+/// Two different secrets with the same 4-byte key id could not be told apart when opening, so
+/// that is refused; the same secret given twice is harmless and kept once.
+fn derive_keys(
+    keys: &KeyRing,
+    mode: EncryptionMode,
+    cookie_name: &str,
+) -> Result<(Vec<ModernKey>, Vec<SignedKey>), CodecError> {
+    if !keys.has_secrets() {
+        return Err(CodecError::NoSecretForMode(mode));
+    }
+    let mut modern = Vec::new();
+    let mut signed = Vec::new();
+    let mut seen: Vec<(&[u8], [u8; 4])> = Vec::new();
+    for (index, secret) in keys.secrets().enumerate() {
+        let id = if mode == EncryptionMode::Modern {
+            let key = ModernKey::derive(secret);
+            let id = key.id();
+            modern.push(key.bind(cookie_name));
+            id
+        } else {
+            let key = SignedKey::derive(secret);
+            let id = key.id();
+            signed.push(key.bind(cookie_name));
+            id
+        };
+        if let Some((earlier, _)) = seen.iter().find(|(_, seen_id)| *seen_id == id) {
+            if *earlier != secret {
+                return Err(CodecError::KeyIdCollision { index });
+            }
+            modern.truncate(seen.len());
+            signed.truncate(seen.len());
+            continue;
+        }
+        seen.push((secret, id));
+    }
+    Ok((modern, signed))
+}
+
 /// Bytes of flags and timestamps before the body.
 const PAYLOAD_HEADER_LEN: usize = 1 + 8 + 8;
 const FLAG_ZSTD: u8 = 0x01;
@@ -379,59 +432,22 @@ impl Codec {
         {
             return Err(CodecError::CompressionLevel(options.compression_level));
         }
-        let dictionary = match &options.compression_dictionary {
-            None => None,
-            Some(_) if options.mode == EncryptionMode::Legacy => {
-                return Err(CodecError::DictionaryWithLegacy);
+        let dictionary = prepare_dictionary(&options)?;
+        let (modern, signed, legacy) = match options.mode {
+            EncryptionMode::Legacy if options.compression_level != 0 => {
+                return Err(CodecError::CompressionWithLegacy);
             }
-            Some(bytes) => Some(
-                compress::PreparedDictionary::new(bytes, options.compression_level)
-                    .map_err(CodecError::CompressionDictionary)?,
-            ),
-        };
-        let mut modern = Vec::new();
-        let mut signed = Vec::new();
-        let mut legacy = Vec::new();
-        match options.mode {
-            EncryptionMode::Legacy => {
-                if options.compression_level != 0 {
-                    return Err(CodecError::CompressionWithLegacy);
-                }
-                legacy = keys.legacy_keys();
-            }
+            EncryptionMode::Legacy => (Vec::new(), Vec::new(), keys.legacy_keys()),
             mode => {
-                if !keys.has_secrets() {
-                    return Err(CodecError::NoSecretForMode(mode));
-                }
-                let mut seen: Vec<(&[u8], [u8; 4])> = Vec::new();
-                for (index, secret) in keys.secrets().enumerate() {
-                    let id = if mode == EncryptionMode::Modern {
-                        let key = ModernKey::derive(secret);
-                        let id = key.id();
-                        modern.push(key.bind(&options.cookie_name));
-                        id
-                    } else {
-                        let key = SignedKey::derive(secret);
-                        let id = key.id();
-                        signed.push(key.bind(&options.cookie_name));
-                        id
-                    };
-                    if let Some((earlier, _)) = seen.iter().find(|(_, seen_id)| *seen_id == id) {
-                        if *earlier != secret {
-                            return Err(CodecError::KeyIdCollision { index });
-                        }
-                        // The same secret twice: harmless, keep the first.
-                        modern.truncate(seen.len());
-                        signed.truncate(seen.len());
-                        continue;
-                    }
-                    seen.push((secret, id));
-                }
-                if options.accept_legacy {
-                    legacy = keys.legacy_keys();
-                }
+                let (modern, signed) = derive_keys(keys, mode, &options.cookie_name)?;
+                let legacy = if options.accept_legacy {
+                    keys.legacy_keys()
+                } else {
+                    Vec::new()
+                };
+                (modern, signed, legacy)
             }
-        }
+        };
         Ok(Codec {
             inner: Arc::new(Inner {
                 options,
