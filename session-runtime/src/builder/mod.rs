@@ -515,9 +515,9 @@ impl LayerConfig {
         if !self.codec.accept_legacy || self.codec.accept_legacy_until.is_some() {
             return Ok(());
         }
-        if self.provenance.is_written(Setting::MaxLifetime)
-            || self.settings.max_lifetime != Values::defaults().max_lifetime
-        {
+        let written_lifetime = self.provenance.is_written(Setting::MaxLifetime)
+            || self.settings.max_lifetime != Values::defaults().max_lifetime;
+        if written_lifetime && self.settings.max_lifetime.is_some() {
             return Err(ConfigError::Invalid {
                 type_name: self.settings.type_name,
                 setting: "accept_legacy".to_owned(),
