@@ -261,6 +261,18 @@ async fn an_upgrade_without_a_deadline_cannot_keep_a_max_lifetime() {
     assert!(message.contains("accept_legacy_until"), "{message}");
 }
 
+#[tokio::test]
+async fn an_upgrade_without_a_deadline_still_builds_without_a_max_lifetime() {
+    let layer = Visit::layer()
+        .secret(SECRET)
+        .legacy_key(cookie::Key::generate())
+        .max_lifetime(None)
+        .accept_legacy(true)
+        .build()
+        .await;
+    assert!(layer.is_ok());
+}
+
 // The environment's secrets.
 
 #[test]
