@@ -178,6 +178,23 @@ const CASES: &[(&str, Expect)] = &[
         "expire = 600, max_lifetime = 599",
         Refuse(Setting::MaxLifetime, Rule::LifetimeShorterThanIdle),
     ),
+    (r#"encryption_mode = "legacy""#, Accept),
+    (
+        r#"encryption_mode = "legacy", store = "memory", expire = 600, max_lifetime = 7200"#,
+        Accept,
+    ),
+    (
+        r#"encryption_mode = "legacy", expire = 600"#,
+        Refuse(Setting::Expire, Rule::LegacyHasNoTime),
+    ),
+    (
+        r#"encryption_mode = "legacy", store = "cookie", max_lifetime = 7200"#,
+        Refuse(Setting::MaxLifetime, Rule::LegacyHasNoTime),
+    ),
+    (
+        r#"encryption_mode = "legacy", expire = 600, max_lifetime = 7200"#,
+        Refuse(Setting::Expire, Rule::LegacyHasNoTime),
+    ),
 ];
 
 /// [`CASES`], and the cookie names at and one past the length limit.
@@ -214,6 +231,7 @@ const STRUCT_RULES: &[Rule] = &[
     Rule::DictionaryNeedsCompression,
     Rule::NotForThisStore,
     Rule::LifetimeShorterThanIdle,
+    Rule::LegacyHasNoTime,
 ];
 
 /// A side's verdict: the settings it refused (empty: accepted).

@@ -59,6 +59,8 @@ fn values(attrs: &Container) -> Values<'_> {
         expire: value!(expire, Expire),
         expire_is_default: attrs.expire.is_none() && !attrs.was_rejected(Setting::Expire),
         max_lifetime: value!(max_lifetime, MaxLifetime),
+        max_lifetime_is_default: attrs.max_lifetime.is_none()
+            && !attrs.was_rejected(Setting::MaxLifetime),
         // Without `store` the store is chosen at run time: unknown here.
         store: attrs.store.as_ref().map(|s| s.value.rule_value()),
         encryption_mode: value!(encryption_mode, EncryptionMode),

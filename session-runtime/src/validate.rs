@@ -81,6 +81,8 @@ fn values<'a>(r: &Resolved<'a>) -> Values<'a> {
         expire_is_default: s.expire == session_settings::defaults::EXPIRE
             && !r.provenance.is_written(Setting::Expire),
         max_lifetime: s.max_lifetime,
+        max_lifetime_is_default: s.max_lifetime == Values::defaults().max_lifetime
+            && !r.provenance.is_written(Setting::MaxLifetime),
         store: Some(store),
         encryption_mode: Some(r.mode),
         compression_level: Some(r.compression_level),

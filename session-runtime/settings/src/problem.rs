@@ -46,6 +46,9 @@ pub enum Rule {
     LifetimeShorterThanIdle,
     /// A stored field name is usable.
     StoredName,
+    /// `legacy` cookies carry no time, so they cannot take an explicit `expire` or a
+    /// `max_lifetime`.
+    LegacyHasNoTime,
 }
 
 impl Rule {
@@ -59,6 +62,7 @@ impl Rule {
                 | Rule::DictionaryNeedsCookieStore
                 | Rule::DictionaryNeedsCompression
                 | Rule::NotForThisStore
+                | Rule::LegacyHasNoTime
         )
     }
 }

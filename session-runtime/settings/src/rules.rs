@@ -287,6 +287,7 @@ pub fn check(values: &Values<'_>) -> Vec<Problem> {
     same_site_needs_secure(values, &mut problems);
     cookie_name_prefixes(values, &mut problems);
     lifetimes(values, &mut problems);
+    legacy_has_no_time(values, &mut problems);
     compression(values, &mut problems);
     dictionary(values, &mut problems);
     store_options(values, &mut problems);
@@ -389,6 +390,39 @@ fn lifetimes(v: &Values<'_>, problems: &mut Vec<Problem>) {
                 "`max_lifetime` ({max_lifetime} s) is shorter than `expire` ({expire} s{whence}); it must be at least as long"
             ),
         ));
+    }
+}
+
+/// A `legacy` value is the `cookie` crate's private cookie: it carries no issue or expiry time,
+/// so every open counts as a session created now and nothing on the server can tell an old
+/// value from a new one. An `expire` or `max_lifetime` written beside it would promise a limit
+/// that only the browser's Max-Age keeps, and a replayed cookie ignores. Refused where the
+/// value is the session: the cookie store, which is also the store when the attribute leaves
+/// it to run time (the default store; write a server-side store to say otherwise). Only
+/// values somebody wrote are refused: the default idle timeout still sets the cookie's
+/// Max-Age, and the default absolute lifetime does not apply to a `legacy` cookie store.
+fn legacy_has_no_time(v: &Values<'_>, problems: &mut Vec<Problem>) {
+    let cookie_store = v.store.is_none_or(|s| !s.is_server_side());
+    if v.encryption_mode != Some(EncryptionMode::Legacy) || !cookie_store {
+        return;
+    }
+    let explicit = [
+        (Setting::Expire, v.expire.is_some() && !v.expire_is_default),
+        (
+            Setting::MaxLifetime,
+            v.max_lifetime.is_some() && !v.max_lifetime_is_default,
+        ),
+    ];
+    for (setting, written) in explicit {
+        if written {
+            problems.push(Problem::new(
+                setting,
+                Rule::LegacyHasNoTime,
+                format!(
+                    "`{setting}` cannot be used with `encryption_mode = \"legacy\"` on the cookie store: legacy values carry no time, so only the browser's Max-Age limits them and a replayed cookie is accepted however old; use `encryption_mode = \"modern\"` (and migrate existing legacy cookies with `accept_legacy_until`)"
+                ),
+            ));
+        }
     }
 }
 

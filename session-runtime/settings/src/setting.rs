@@ -109,6 +109,8 @@ settings! {
     Secret = "secret", env "SECRET", builder;
     /// Retired secrets that still open.
     PreviousSecrets = "previous_secrets", env "SECRET_PREVIOUS", builder;
+    /// Until when a `modern` or `none` layer also opens `legacy` values.
+    AcceptLegacyUntil = "accept_legacy_until", env "ACCEPT_LEGACY_UNTIL", builder;
 }
 
 impl Setting {

@@ -46,6 +46,9 @@ pub struct Values<'a> {
     pub expire_is_default: bool,
     /// `max_lifetime` (`None` also when there is none).
     pub max_lifetime: Option<u64>,
+    /// Whether `max_lifetime` is the default (given by nobody), which a `legacy` cookie store
+    /// does not apply and so does not refuse.
+    pub max_lifetime_is_default: bool,
     /// `store`, when known.
     pub store: Option<StoreValue>,
     /// `encryption_mode`.
@@ -87,6 +90,7 @@ impl Values<'static> {
             expire: Some(defaults::EXPIRE),
             expire_is_default: true,
             max_lifetime: None,
+            max_lifetime_is_default: true,
             store: None,
             encryption_mode: Some(defaults::ENCRYPTION_MODE),
             compression_level: Some(defaults::COMPRESSION_LEVEL),

@@ -18,8 +18,12 @@ pub(super) struct CodecSetup {
     pub(super) secrets: Secrets,
     pub(super) legacy_keys: Vec<cookie::Key>,
     pub(super) accept_legacy: bool,
+    /// When accepting `legacy` values stops, unix seconds; `None`: never.
+    pub(super) accept_legacy_until: Option<u64>,
     /// The environment variable a missing secret is asked for in.
     pub(super) secret_variable: String,
+    /// The environment variable that lists retired secrets.
+    pub(super) previous_variable: String,
 }
 
 impl CodecSetup {
@@ -31,6 +35,7 @@ impl CodecSetup {
         options.compression_level = self.compression_level;
         options.compression_dictionary = self.compression_dictionary.clone();
         options.accept_legacy = self.accept_legacy;
+        options.accept_legacy_until = self.accept_legacy_until;
         // Refuse, before any work, a value longer than any cookie this layer could have set.
         options.max_value_len = match settings.oversize {
             Oversize::Chunk => settings.max_cookie_size * settings.max_chunks,
@@ -58,7 +63,10 @@ impl CodecSetup {
             setting: "secret".into(),
             message: e.to_string(),
         };
-        if !self.secrets.is_empty() {
+        if self.secrets.has_retired() && !self.secrets.has_current() {
+            return Err(self.retired_without_current(type_name));
+        }
+        if self.secrets.has_current() {
             return KeyRing::from_secrets(self.secrets.bytes())
                 .map_err(invalid_key)
                 .map(|ring| ring.with_legacy_keys(self.legacy_keys.clone()));
@@ -70,5 +78,25 @@ impl CodecSetup {
             });
         }
         KeyRing::from_legacy_keys(self.legacy_keys.clone()).map_err(invalid_key)
+    }
+
+    /// Retired secrets only open; with no current secret one of them would have to seal, which
+    /// would silently bring a retired key back into service.
+    fn retired_without_current(&self, type_name: &'static str) -> ConfigError {
+        let (secret, previous) = (&self.secret_variable, &self.previous_variable);
+        let setting = if self.secrets.retired_from_env_only() {
+            previous.clone()
+        } else {
+            "previous_secrets".to_owned()
+        };
+        ConfigError::Invalid {
+            type_name,
+            setting,
+            message: format!(
+                "retired secrets (`{previous}` or `.previous_secrets(...)`) are set but no current secret: \
+                 retired secrets only open cookies, they never seal; set `{secret}` or pass `.secret(...)` \
+                 with the secret that seals now"
+            ),
+        }
     }
 }

@@ -18,7 +18,12 @@ const FROM_ENV: &[(Setting, Apply)] = &[
         Ok(())
     }),
     (Setting::PreviousSecrets, |c, variable, value| {
-        c.codec.secrets.add_previous_from_env(variable, &value);
+        c.codec.secrets.set_previous_from_env(variable, &value);
+        Ok(())
+    }),
+    (Setting::AcceptLegacyUntil, |c, _, value| {
+        c.codec.accept_legacy = true;
+        c.codec.accept_legacy_until = Some(super::deadline::parse(&value)?);
         Ok(())
     }),
     (Setting::Store, |c, _, value| {
@@ -86,6 +91,7 @@ impl LayerConfig {
     /// Applies every `{prefix}_*` variable that is set; unset ones change nothing.
     pub(super) fn read_env(&mut self, prefix: &str) -> Result<(), ConfigError> {
         self.codec.secret_variable = Setting::Secret.env_var(prefix);
+        self.codec.previous_variable = Setting::PreviousSecrets.env_var(prefix);
         prefix.clone_into(&mut self.stores.env_prefix);
         for (setting, apply) in FROM_ENV {
             let Some((variable, value)) = self.var(*setting, prefix)? else {

@@ -3,15 +3,16 @@
 //! codec of the cookie store (`codec`) and the server-side store (the store registry).
 
 mod codec;
+mod deadline;
 mod env;
 mod secrets;
 
 use std::fmt;
 use std::marker::PhantomData;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
-use session_settings::{Setting, defaults};
+use session_settings::{Setting, Values, defaults};
 
 use crate::config::{Attributes, Chosen, EncryptionMode, Oversize, SameSite, StoreChoice};
 use crate::cookies::CookieAttributes;
@@ -111,7 +112,9 @@ impl<T: SessionSchema> SessionLayerBuilder<T> {
             secrets: Secrets::default(),
             legacy_keys: Vec::new(),
             accept_legacy: false,
+            accept_legacy_until: None,
             secret_variable: Setting::Secret.env_var(DEFAULT_ENV_PREFIX),
+            previous_variable: Setting::PreviousSecrets.env_var(DEFAULT_ENV_PREFIX),
         };
         let stores = StoreConfig {
             memory_capacity: defaults::MEMORY_CAPACITY,
@@ -144,7 +147,9 @@ impl<T: SessionSchema> SessionLayerBuilder<T> {
         self
     }
 
-    /// The secret that seals (at least 32 bytes). Replaces any earlier current secret.
+    /// The secret that seals (at least 32 bytes). Replaces any earlier current secret given
+    /// here; the environment's (`SESSION_SECRET`, read by [`from_env`](Self::from_env)) wins
+    /// over it whichever is called first, and this one is then not used at all.
     pub fn secret(self, secret: impl AsRef<[u8]>) -> Self {
         self.write(Setting::Secret, |c| {
             c.codec.secrets.set_current(secret.as_ref())
@@ -152,6 +157,8 @@ impl<T: SessionSchema> SessionLayerBuilder<T> {
     }
 
     /// Retired secrets: they still open cookies, which are then re-sealed with the current one.
+    /// They never seal: without a current secret, `build()` fails. The environment's retired
+    /// secrets (`SESSION_SECRET_PREVIOUS`) are added to these.
     pub fn previous_secrets<S: AsRef<[u8]>>(self, secrets: impl IntoIterator<Item = S>) -> Self {
         self.write(Setting::PreviousSecrets, |c| {
             c.codec.secrets.add_previous(secrets)
@@ -167,9 +174,34 @@ impl<T: SessionSchema> SessionLayerBuilder<T> {
 
     /// In `modern` or `none` mode, also open `legacy` cookies and re-seal them in the current
     /// mode on the way out: a migration without logging every user out.
+    ///
+    /// This form has no end: a stolen legacy cookie, which carries no time, stays good for as
+    /// long as the layer accepts legacy values, and `build()` warns. Prefer
+    /// [`accept_legacy_until`](Self::accept_legacy_until); with a `max_lifetime` set, a
+    /// deadline is required, since an upgraded cookie's real age is unknown.
+    /// `accept_legacy(false)` also drops a deadline.
     pub fn accept_legacy(mut self, accept: bool) -> Self {
         self.config.codec.accept_legacy = accept;
+        if !accept {
+            self.config.codec.accept_legacy_until = None;
+        }
         self
+    }
+
+    /// Like [`accept_legacy(true)`](Self::accept_legacy), until `deadline`: from then on a
+    /// `legacy` cookie is refused (a fresh session, logged with the reason). Set it to the end
+    /// of the migration window, e.g. the longest Max-Age the legacy cookies were issued with
+    /// after the switch. An upgraded value counts as created when it is first seen, so it
+    /// lives at most until `deadline` + `max_lifetime`. The environment sets it with
+    /// `SESSION_ACCEPT_LEGACY_UNTIL` (unix seconds or RFC 3339).
+    pub fn accept_legacy_until(self, deadline: SystemTime) -> Self {
+        let unix = deadline
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        self.write(Setting::AcceptLegacyUntil, |c| {
+            c.codec.accept_legacy = true;
+            c.codec.accept_legacy_until = Some(unix);
+        })
     }
 
     /// A random secret for this process only: every session is lost on restart. For examples
@@ -187,7 +219,7 @@ impl<T: SessionSchema> SessionLayerBuilder<T> {
     /// and with a warning in the log: for examples and local development, where
     /// `SESSION_SECRET` may be unset.
     pub fn or_ephemeral_secret(self) -> Self {
-        if !self.config.codec.secrets.is_empty() {
+        if self.config.codec.secrets.has_current() {
             return self;
         }
         tracing::warn!(
@@ -206,8 +238,9 @@ impl<T: SessionSchema> SessionLayerBuilder<T> {
     }
 
     /// Reads overrides from environment variables named `{prefix}_...`:
-    /// `_SECRET` (UTF-8, at least 32 bytes), `_SECRET_PREVIOUS` (retired secrets, whitespace
-    /// separated), `_STORE`, `_ENCRYPTION_MODE`, `_COMPRESSION_LEVEL`, `_EXPIRE`,
+    /// `_SECRET` (UTF-8, at least 32 bytes; replaces the builder's current secret),
+    /// `_SECRET_PREVIOUS` (retired secrets, whitespace separated; added to the builder's),
+    /// `_ACCEPT_LEGACY_UNTIL` (unix seconds or RFC 3339), `_STORE`, `_ENCRYPTION_MODE`, `_COMPRESSION_LEVEL`, `_EXPIRE`,
     /// `_MAX_LIFETIME`, `_COOKIE_NAME`, `_SECURE`, `_DOMAIN`, `_DIR` (files store), and
     /// `_REDIS_URL`, `_DATABASE_URL`, `_MEMCACHED_URL` (each falling back to the unprefixed
     /// `REDIS_URL`, `DATABASE_URL`, `MEMCACHED_URL`). Unset variables change nothing; a bad value is
@@ -451,6 +484,7 @@ impl LayerConfig {
             compression_level: self.codec.compression_level,
             provenance: &self.provenance,
         })?;
+        self.legacy_times()?;
         let expire = self.settings.expire;
         self.settings.refresh_interval = self
             .refresh_interval
@@ -461,6 +495,41 @@ impl LayerConfig {
         }
         let (backend, store_name) = self.backend().await?;
         Ok(Engine::new(self.settings, backend, store_name))
+    }
+
+    /// What `legacy` values can promise about time. A `legacy` cookie store applies no
+    /// absolute lifetime (the rules refuse one written; a default one is dropped): its values
+    /// carry no creation time. A layer that upgrades legacy values without a deadline cannot
+    /// keep a written `max_lifetime` (an upgraded value's age is unknown, so sealing it would
+    /// restart the clock), and is warned about: a legacy cookie stays good for as long.
+    fn legacy_times(&mut self) -> Result<(), ConfigError> {
+        let cookie_store = self.store_instance.is_none()
+            && self.store.kind().is_some_and(|kind| !kind.is_server_side());
+        if !cookie_store {
+            return Ok(());
+        }
+        if self.codec.mode == EncryptionMode::Legacy {
+            self.settings.max_lifetime = None;
+            return Ok(());
+        }
+        if !self.codec.accept_legacy || self.codec.accept_legacy_until.is_some() {
+            return Ok(());
+        }
+        let written_lifetime = self.provenance.is_written(Setting::MaxLifetime)
+            || self.settings.max_lifetime != Values::defaults().max_lifetime;
+        if written_lifetime && self.settings.max_lifetime.is_some() {
+            return Err(ConfigError::Invalid {
+                type_name: self.settings.type_name,
+                setting: "accept_legacy".to_owned(),
+                message: "accepting legacy cookies without a deadline cannot keep `max_lifetime`: a legacy cookie carries no creation time, so each upgrade would restart its lifetime; use `accept_legacy_until(deadline)` (or `SESSION_ACCEPT_LEGACY_UNTIL`)".to_owned(),
+            });
+        }
+        tracing::warn!(
+            session = self.settings.type_name,
+            "accepting legacy cookies without a deadline: a legacy cookie carries no time, so a \
+             copied one stays good for as long; set `accept_legacy_until`"
+        );
+        Ok(())
     }
 
     /// Where the data goes, and the store's name for logs and metrics.

@@ -130,6 +130,9 @@ pub struct CodecOptions {
     /// keys); those come back with [`Opened::stale`] set, so they are re-sealed in the codec's
     /// own mode. Default false.
     pub accept_legacy: bool,
+    /// With `accept_legacy`: from this unix time on, the engine refuses the `legacy` values the
+    /// codec still opens (see [`Codec::legacy_refused_at`]). Default none: no deadline.
+    pub accept_legacy_until: Option<u64>,
 }
 
 impl CodecOptions {
@@ -144,6 +147,7 @@ impl CodecOptions {
             max_value_len: 16 * 1024,
             max_decompressed: 64 * 1024,
             accept_legacy: false,
+            accept_legacy_until: None,
         }
     }
 }
@@ -640,6 +644,16 @@ impl Codec {
             }),
             stale,
         })
+    }
+
+    /// Whether an opened `legacy` value (one without timestamps) is past the deadline of
+    /// [`CodecOptions::accept_legacy_until`] at `now`; never in `legacy` mode.
+    pub fn legacy_refused_at(&self, now: u64) -> bool {
+        let options = &self.inner.options;
+        options.mode != EncryptionMode::Legacy
+            && options
+                .accept_legacy_until
+                .is_some_and(|until| now >= until)
     }
 
     fn open_legacy(&self, value: &str, from_other_mode: bool) -> Result<Opened, OpenError> {

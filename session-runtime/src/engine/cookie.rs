@@ -59,6 +59,9 @@ impl Engine {
         now: u64,
     ) -> Result<Loaded<T>, Refused> {
         let opened = codec.open(value).map_err(Refused::Open)?;
+        if opened.timestamps.is_none() && codec.legacy_refused_at(now) {
+            return Err(Refused::LegacyDeadline);
+        }
         let envelope = Envelope::from_cookie_payload(&opened.body, opened.timestamps, now)
             .map_err(Refused::Fields)?;
         let data = self.decode::<T>(&envelope, now)?;

@@ -71,6 +71,7 @@ pub(crate) enum Refused {
     Fields(Unreadable),
     MalformedId,
     UnknownId,
+    LegacyDeadline,
 }
 
 impl std::fmt::Display for Refused {
@@ -82,6 +83,7 @@ impl std::fmt::Display for Refused {
             Refused::Fields(e) => write!(f, "does not decode: {e}"),
             Refused::MalformedId => f.write_str("the cookie is not a well-formed session id"),
             Refused::UnknownId => f.write_str("no live session has this id"),
+            Refused::LegacyDeadline => f.write_str("a legacy value, past `accept_legacy_until`"),
         }
     }
 }

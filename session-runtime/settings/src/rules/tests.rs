@@ -266,3 +266,55 @@ fn integers_as_written() {
         "`expire` must be at least 1 (it is a number of seconds); found 0"
     );
 }
+
+#[test]
+fn legacy_cookies_refuse_written_timeouts() {
+    let legacy = Values {
+        encryption_mode: Some(EncryptionMode::Legacy),
+        ..Values::defaults()
+    };
+    // The defaults, and a store left to run time, are the cookie store's: accepted.
+    assert!(check(&legacy).is_empty());
+    let written = Values {
+        expire: Some(600),
+        expire_is_default: false,
+        max_lifetime: Some(7200),
+        max_lifetime_is_default: false,
+        ..legacy.clone()
+    };
+    assert_eq!(
+        rules_of(&written),
+        [
+            (Setting::Expire, Rule::LegacyHasNoTime),
+            (Setting::MaxLifetime, Rule::LegacyHasNoTime)
+        ]
+    );
+    assert!(
+        check(&written)[0]
+            .message
+            .contains("legacy values carry no time")
+    );
+    // A default absolute lifetime is not applied to a legacy cookie store, so not refused.
+    let default_lifetime = Values {
+        max_lifetime: Some(86_400),
+        ..legacy.clone()
+    };
+    assert!(check(&default_lifetime).is_empty());
+    let on_cookie = Values {
+        store: Some(StoreValue::Builtin(StoreKind::Cookie)),
+        ..written.clone()
+    };
+    assert_eq!(check(&on_cookie).len(), 2);
+    for server in [StoreValue::Builtin(StoreKind::Redis), StoreValue::Custom] {
+        let on_server = Values {
+            store: Some(server),
+            ..written.clone()
+        };
+        assert!(check(&on_server).is_empty(), "{server:?}");
+    }
+    let modern = Values {
+        encryption_mode: Some(EncryptionMode::Modern),
+        ..written
+    };
+    assert!(check(&modern).is_empty());
+}
