@@ -57,11 +57,13 @@ pub enum RefusalReason {
     MalformedId,
     /// No live record has this id (server-side stores; strict mode).
     UnknownId,
+    /// A legacy value after the layer's `accept_legacy_until` deadline.
+    LegacyPastDeadline,
 }
 
 impl RefusalReason {
     /// Every reason, in the order of [`RefusedByReason`](super::RefusedByReason).
-    pub const ALL: [RefusalReason; 9] = [
+    pub const ALL: [RefusalReason; 10] = [
         RefusalReason::Tampered,
         RefusalReason::WrongKey,
         RefusalReason::Malformed,
@@ -71,6 +73,7 @@ impl RefusalReason {
         RefusalReason::Undecodable,
         RefusalReason::MalformedId,
         RefusalReason::UnknownId,
+        RefusalReason::LegacyPastDeadline,
     ];
 
     /// The value of the [`REASON`] label.
@@ -85,6 +88,7 @@ impl RefusalReason {
             RefusalReason::Undecodable => "undecodable",
             RefusalReason::MalformedId => "malformed_id",
             RefusalReason::UnknownId => "unknown_id",
+            RefusalReason::LegacyPastDeadline => "legacy_past_deadline",
         }
     }
 
@@ -103,6 +107,7 @@ impl RefusalReason {
             Refused::Fields(_) => RefusalReason::Undecodable,
             Refused::MalformedId => RefusalReason::MalformedId,
             Refused::UnknownId => RefusalReason::UnknownId,
+            Refused::LegacyDeadline => RefusalReason::LegacyPastDeadline,
         })
     }
 
