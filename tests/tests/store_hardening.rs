@@ -252,3 +252,43 @@ async fn a_symlinked_session_file_is_not_followed() {
         "This is your 1 visit"
     );
 }
+
+#[derive(Session)]
+#[session(cookie_name = "visitor", store = "memory")]
+struct Visitor {
+    user: Option<String>,
+}
+
+async fn read_only(visitor: Session<Visitor>) -> String {
+    format!("{:?}", visitor.user)
+}
+
+async fn login(mut visitor: Session<Visitor>) -> &'static str {
+    visitor.user = Some("ada".into());
+    "in"
+}
+
+#[tokio::test]
+async fn anonymous_requests_that_only_read_the_session_store_nothing() {
+    let store = MemoryStore::new(1_000);
+    let app = Router::new()
+        .route("/", get(read_only))
+        .route("/login", get(login))
+        .layer(
+            Visitor::layer()
+                .store_instance(store.clone())
+                .secret(SECRET)
+                .build()
+                .await
+                .unwrap(),
+        );
+    for _ in 0..50 {
+        let reply = request(&app, "/", None).await;
+        assert_eq!(reply.body, "None");
+        assert!(reply.set_cookies.is_empty(), "{:?}", reply.set_cookies);
+    }
+    assert_eq!(store.len(), 0);
+    let reply = request(&app, "/login", None).await;
+    assert!(reply.cookie("visitor").is_some());
+    assert_eq!(store.len(), 1);
+}
