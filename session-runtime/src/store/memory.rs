@@ -354,7 +354,10 @@ mod tests {
         assert!(shard.use_record("returning2", 1).is_some());
         shard.make_room(2, 1);
         shard.insert("new5", record(40));
-        assert!(!shard.records.contains_key("returning"), "closest to expiry goes");
+        assert!(
+            !shard.records.contains_key("returning"),
+            "closest to expiry goes"
+        );
         assert!(shard.records.contains_key("returning2"));
     }
 
