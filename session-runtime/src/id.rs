@@ -1,8 +1,10 @@
 //! Session ids for server-side stores.
 //!
 //! An id is 256 bits from the operating system's CSPRNG, written as 43 characters of unpadded
-//! base64url. Stores never see it: they are handed [`StoreKey`]s, the SHA-256 of the id under the
-//! store's prefix, so a leaked store or log cannot be replayed as a cookie.
+//! base64url. Stores never see it: they are handed [`StoreKey`]s, the store's prefix followed by
+//! the SHA-256 of the prefix and the id together, so a leaked store or log cannot be replayed as
+//! a cookie, and an id issued for one session type names no record of another type in any
+//! store, even where the store drops the prefix (the files store names files by the hash alone).
 
 use std::fmt;
 
@@ -57,9 +59,27 @@ impl SessionId {
         &self.0
     }
 
-    /// The key a store files this session under: `prefix` followed by the hex SHA-256 of the id.
+    /// The key a store files this session under: `prefix` followed by the hex
+    /// `SHA-256(prefix || 0x00 || id)`.
+    ///
+    /// The hash covers the prefix (the session type) as well as the id: this is the one rule
+    /// that binds every server-side record to its type. An id issued for one type and
+    /// presented as another type's cookie hashes to another key in every store, the files
+    /// store included, whose file names hold only the hashed part. (The id has a fixed
+    /// length, so prefix and id cannot be shifted into each other.)
+    ///
+    /// ```
+    /// use session_runtime::SessionId;
+    ///
+    /// let id = SessionId::generate().unwrap();
+    /// assert_ne!(id.store_key("cart:").hash_part(), id.store_key("auth:").hash_part());
+    /// ```
     pub fn store_key(&self, prefix: &str) -> StoreKey {
-        let digest = Sha256::digest(self.0.as_bytes());
+        let digest = Sha256::new()
+            .chain_update(prefix.as_bytes())
+            .chain_update([0u8])
+            .chain_update(self.0.as_bytes())
+            .finalize();
         let mut key = String::with_capacity(prefix.len() + 64);
         key.push_str(prefix);
         for byte in digest {
@@ -79,7 +99,7 @@ impl fmt::Debug for SessionId {
     }
 }
 
-/// Where a store keeps one session: the store prefix and the hashed id. Safe to log.
+/// Where a store keeps one session: the store prefix and the hash of prefix and id. Safe to log.
 ///
 /// ```
 /// use session_runtime::SessionId;

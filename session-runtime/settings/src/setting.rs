@@ -97,6 +97,8 @@ settings! {
     RefreshInterval = "refresh_interval", env "REFRESH_INTERVAL", builder;
     /// Sessions the memory store holds.
     MemoryCapacity = "memory_capacity", env "MEMORY_CAPACITY", builder;
+    /// Most sessions the files store keeps (none: unbounded).
+    FilesCapacity = "files_capacity", env "FILES_CAPACITY", builder;
     /// Directory of the files store.
     SessionDir = "session_dir", env "DIR", builder;
     /// Redis URL (or cluster node URLs).

@@ -103,38 +103,8 @@ impl<T> fmt::Debug for SessionLayerBuilder<T> {
 impl<T: SessionSchema> SessionLayerBuilder<T> {
     /// A builder holding the attribute values of `T`.
     pub fn new() -> Self {
-        let a = T::attributes();
-        let settings = settings_of(&a);
-        let codec = CodecSetup {
-            mode: a.encryption_mode,
-            compression_level: a.compression_level,
-            compression_dictionary: a.compression_dictionary.map(Into::into),
-            secrets: Secrets::default(),
-            legacy_keys: Vec::new(),
-            accept_legacy: false,
-            accept_legacy_until: None,
-            secret_variable: Setting::Secret.env_var(DEFAULT_ENV_PREFIX),
-            previous_variable: Setting::PreviousSecrets.env_var(DEFAULT_ENV_PREFIX),
-        };
-        let stores = StoreConfig {
-            memory_capacity: defaults::MEMORY_CAPACITY,
-            session_dir: None,
-            redis_url: None,
-            database_url: None,
-            memcached_url: None,
-            connection: ConnectionOptions::default(),
-            env_prefix: DEFAULT_ENV_PREFIX.to_owned(),
-        };
         SessionLayerBuilder {
-            config: LayerConfig {
-                settings,
-                refresh_interval: None,
-                store: a.store,
-                store_instance: None,
-                stores,
-                codec,
-                provenance: Provenance::default(),
-            },
+            config: LayerConfig::new(&T::attributes()),
             _schema: PhantomData,
         }
     }
@@ -237,15 +207,18 @@ impl<T: SessionSchema> SessionLayerBuilder<T> {
         self.from_env_prefixed(DEFAULT_ENV_PREFIX)
     }
 
-    /// Reads overrides from environment variables named `{prefix}_...`:
-    /// `_SECRET` (UTF-8, at least 32 bytes; replaces the builder's current secret),
-    /// `_SECRET_PREVIOUS` (retired secrets, whitespace separated; added to the builder's),
-    /// `_ACCEPT_LEGACY_UNTIL` (unix seconds or RFC 3339), `_STORE`, `_ENCRYPTION_MODE`, `_COMPRESSION_LEVEL`, `_EXPIRE`,
-    /// `_MAX_LIFETIME`, `_COOKIE_NAME`, `_SECURE`, `_DOMAIN`, `_DIR` (files store), and
-    /// `_REDIS_URL`, `_DATABASE_URL`, `_MEMCACHED_URL` (each falling back to the unprefixed
-    /// `REDIS_URL`, `DATABASE_URL`, `MEMCACHED_URL`). Unset variables change nothing; a bad value is
-    /// an error naming the variable, and so is a value that breaks a rule when the layer is
-    /// built.
+    /// Reads overrides from environment variables named `{prefix}_...`: every setting the
+    /// builder has, under the name [`Setting::env_var`] gives it (`{prefix}_` followed by the
+    /// setting's name in capitals, such as `_EXPIRE`, `_SAME_SITE`, `_MEMORY_CAPACITY`,
+    /// `_FILES_CAPACITY`), except the directory of the files store, read from `_DIR`.
+    /// `_SECRET` is UTF-8 of at least 32 bytes and replaces the builder's current secret;
+    /// `_SECRET_PREVIOUS` holds retired secrets, whitespace separated, added to the builder's;
+    /// `_ACCEPT_LEGACY_UNTIL` is unix seconds or RFC 3339; `_COMPRESSION_DICTIONARY` is the path of the dictionary file;
+    /// `_FILES_CAPACITY=none` means no limit; yes-or-no settings take `true`/`false`,
+    /// `1`/`0`, `yes`/`no`, `on`/`off`. `_REDIS_URL`, `_DATABASE_URL` and `_MEMCACHED_URL`
+    /// fall back to the unprefixed `REDIS_URL`, `DATABASE_URL`, `MEMCACHED_URL`. Unset
+    /// variables change nothing; a bad value is an error naming the variable, and so is a
+    /// value that breaks a rule when the layer is built.
     pub fn from_env_prefixed(mut self, prefix: &str) -> Result<Self, ConfigError> {
         self.config.read_env(prefix)?;
         Ok(self)
@@ -305,6 +278,15 @@ impl<T: SessionSchema> SessionLayerBuilder<T> {
     pub fn memory_capacity(self, capacity: usize) -> Self {
         self.write(Setting::MemoryCapacity, |c| {
             c.stores.memory_capacity = capacity
+        })
+    }
+
+    /// How many sessions the files store keeps at most (default `None`: no limit). Past it a
+    /// request that would create a session is answered with 503, while existing sessions keep
+    /// working: see [`FilesStore::capacity`](crate::store::FilesStore::capacity).
+    pub fn files_capacity(self, capacity: Option<usize>) -> Self {
+        self.write(Setting::FilesCapacity, |c| {
+            c.stores.files_capacity = capacity
         })
     }
 
@@ -439,6 +421,43 @@ impl<T: SessionSchema> SessionLayerBuilder<T> {
     /// Checks every setting, derives the keys and sets up the store.
     pub async fn build(self) -> Result<SessionLayer<T>, ConfigError> {
         Ok(SessionLayer::new(self.config.into_engine().await?))
+    }
+}
+
+impl LayerConfig {
+    /// The configuration the attributes give, before any override.
+    fn new(a: &Attributes) -> Self {
+        let settings = settings_of(a);
+        let codec = CodecSetup {
+            mode: a.encryption_mode,
+            compression_level: a.compression_level,
+            compression_dictionary: a.compression_dictionary.map(Into::into),
+            secrets: Secrets::default(),
+            legacy_keys: Vec::new(),
+            accept_legacy: false,
+            accept_legacy_until: None,
+            secret_variable: Setting::Secret.env_var(DEFAULT_ENV_PREFIX),
+            previous_variable: Setting::PreviousSecrets.env_var(DEFAULT_ENV_PREFIX),
+        };
+        let stores = StoreConfig {
+            memory_capacity: defaults::MEMORY_CAPACITY,
+            files_capacity: None,
+            session_dir: None,
+            redis_url: None,
+            database_url: None,
+            memcached_url: None,
+            connection: ConnectionOptions::default(),
+            env_prefix: DEFAULT_ENV_PREFIX.to_owned(),
+        };
+        LayerConfig {
+            settings,
+            refresh_interval: None,
+            store: a.store.clone(),
+            store_instance: None,
+            stores,
+            codec,
+            provenance: Provenance::default(),
+        }
     }
 }
 

@@ -21,7 +21,7 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime};
 
 use super::document::{decode, encode};
@@ -50,12 +50,16 @@ const HASH_LEN: usize = 64;
 /// Sessions in files, one per session, under a directory.
 ///
 /// File names come from a template with one `%s`, replaced by the 64 hex characters of the
-/// hashed session id; the store prefix of the key plays no part in the name. The template is
-/// what tells session types apart: two session types that share a directory must use
-/// different templates (say `cart_%s` and `auth_%s`), or they would read each other's files.
+/// key's hashed part. That hash covers the session type's prefix as well as the id
+/// ([`SessionId::store_key`](crate::SessionId::store_key)), so session types sharing a
+/// directory and a template never open each other's files: an id issued for one type names
+/// another file under another type. Different templates (say `cart_%s` and `auth_%s`) still
+/// help to tell the files apart, and let each type's sweeper look at its own files only.
 ///
 /// Files are created with mode `0600`, and the directory, if the store creates it, with mode
-/// `0700`. Expired sessions are never returned; [`purge_expired`](Self::purge_expired) or the
+/// `0700`. A directory that already exists must be as private: owned by this process's user
+/// and writable by nobody else, or [`new`](Self::new) refuses it (another user could plant a
+/// session file there). Session files are opened without following symbolic links. Expired sessions are never returned; [`purge_expired`](Self::purge_expired) or the
 /// background [`spawn_sweeper`](Self::spawn_sweeper) removes their files. A file that cannot
 /// be read as a session (garbage, truncated, over the size limit, a newer format) reads as no
 /// session. The store is a cheap handle: clones share the same directory and locks.
@@ -80,14 +84,22 @@ struct Inner {
     /// The template after `%s`.
     tail: String,
     max_file_size: u64,
+    /// The most session files the store creates; `None`: no limit.
+    capacity: Option<usize>,
+    /// About how many session files of this template the directory holds: counted once when
+    /// a capacity is set, kept up to date by this store's creates and removals, and counted
+    /// again by every sweep (which also sees the files of other processes).
+    count: Arc<AtomicUsize>,
     locks: Vec<Arc<tokio::sync::Mutex<()>>>,
 }
 
 impl FilesStore {
     /// A store keeping sessions under `dir`, in files named by `filename_template`.
     ///
-    /// Creates `dir` (mode `0700`, parents included) if it is missing, and checks that it can
-    /// create and remove a file there, so that a misconfigured directory fails at start-up
+    /// Creates `dir` (mode `0700`, parents included) if it is missing, refuses an existing
+    /// `dir` that is writable by its group or by everyone or owned by another user (the error
+    /// says which `chmod` or `chown` fixes it), and checks that it can create and remove a
+    /// file there, so that a misconfigured directory fails at start-up
     /// rather than on the first request. The template needs exactly one `%s` (where the hashed
     /// id goes), no other `%`, no path separator, no leading dot and no control character.
     ///
@@ -112,6 +124,8 @@ impl FilesStore {
                 head: head.to_owned(),
                 tail: tail.to_owned(),
                 max_file_size: DEFAULT_MAX_FILE_SIZE,
+                capacity: None,
+                count: Arc::default(),
                 locks: (0..LOCK_SHARDS)
                     .map(|_| Arc::new(tokio::sync::Mutex::new(())))
                     .collect(),
@@ -133,22 +147,69 @@ impl FilesStore {
     /// let store = FilesStore::new(dir.path(), "sess_%s").unwrap().max_file_size(64 * 1024);
     /// # let _ = store;
     /// ```
-    pub fn max_file_size(mut self, bytes: u64) -> Self {
+    pub fn max_file_size(self, bytes: u64) -> Self {
         let bytes = bytes.max(1);
-        match Arc::get_mut(&mut self.inner) {
-            Some(inner) => inner.max_file_size = bytes,
-            None => {
-                let inner = &self.inner;
-                self.inner = Arc::new(Inner {
-                    dir: inner.dir.clone(),
-                    template: inner.template.clone(),
-                    head: inner.head.clone(),
-                    tail: inner.tail.clone(),
-                    max_file_size: bytes,
-                    locks: inner.locks.clone(),
-                });
+        self.configure(|inner| inner.max_file_size = bytes)
+    }
+
+    /// Sets the most sessions the store keeps (default `None`: no limit). Past it, creating a
+    /// new session fails with a [`StoreError`], which the layer answers with 503; sessions
+    /// that exist keep working, and a session that is deleted or expires frees its place.
+    ///
+    /// Refusing rather than evicting is deliberate: on disk, evicting would let a flood of
+    /// anonymous requests log real users out, and a refused new session costs only that
+    /// request. The count is kept in memory (one directory scan here, then one per sweep),
+    /// not by listing the directory on every create; with several processes on one
+    /// directory each sees the others' files at its next sweep, so the bound is approximate
+    /// by what they create in between.
+    ///
+    /// Call it before cloning the store or starting its sweeper: it applies to this handle
+    /// only if the store is already shared.
+    ///
+    /// ```
+    /// use session_runtime::store::FilesStore;
+    ///
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let store = FilesStore::new(dir.path(), "sess_%s").unwrap().capacity(Some(10_000));
+    /// assert_eq!(store.get_capacity(), Some(10_000));
+    /// ```
+    pub fn capacity(self, capacity: Option<usize>) -> Self {
+        let store = self.configure(|inner| inner.capacity = capacity);
+        if capacity.is_some() {
+            match store.inner.count_files() {
+                Ok(count) => store.inner.count.store(count, Ordering::Relaxed),
+                Err(e) => {
+                    tracing::warn!(error = %e, "files store: could not count the session files")
+                }
             }
         }
+        store
+    }
+
+    /// The most sessions the store keeps, if bounded.
+    pub fn get_capacity(&self) -> Option<usize> {
+        self.inner.capacity
+    }
+
+    /// Changes this handle's settings, in place when it is not shared yet.
+    fn configure(mut self, change: impl FnOnce(&mut Inner)) -> Self {
+        if let Some(inner) = Arc::get_mut(&mut self.inner) {
+            change(inner);
+            return self;
+        }
+        let inner = &self.inner;
+        let mut copy = Inner {
+            dir: inner.dir.clone(),
+            template: inner.template.clone(),
+            head: inner.head.clone(),
+            tail: inner.tail.clone(),
+            max_file_size: inner.max_file_size,
+            capacity: inner.capacity,
+            count: Arc::clone(&inner.count),
+            locks: inner.locks.clone(),
+        };
+        change(&mut copy);
+        self.inner = Arc::new(copy);
         self
     }
 
@@ -248,6 +309,7 @@ impl std::fmt::Debug for FilesStore {
             .field("dir", &self.inner.dir)
             .field("filename_template", &self.inner.template)
             .field("max_file_size", &self.inner.max_file_size)
+            .field("capacity", &self.inner.capacity)
             .finish()
     }
 }
@@ -285,10 +347,17 @@ impl SessionStore for FilesStore {
             let path = self.inner.file_path(key)?;
             let bytes = encode(record);
             self.inner.check_size(&path, bytes.len())?;
+            self.inner.reserve_place()?;
             let lock = self.lock_for(key);
             let _guard = lock.lock_owned().await;
             let inner = Arc::clone(&self.inner);
-            blocking(move || write_atomic(&inner.dir, &path, &bytes)).await
+            let expires_at = record.expires_at;
+            let written =
+                blocking(move || write_atomic(&inner.dir, &path, &bytes, expires_at)).await;
+            if written.is_err() {
+                self.inner.forget_files(1);
+            }
+            written
         })
     }
 
@@ -365,6 +434,61 @@ impl Inner {
                 .all(|b| is_lower_hex(*b))
     }
 
+    /// Takes a place for a new session file, or refuses it when the store is at capacity.
+    fn reserve_place(&self) -> Result<(), StoreError> {
+        let Some(capacity) = self.capacity else {
+            self.count.fetch_add(1, Ordering::Relaxed);
+            return Ok(());
+        };
+        self.count
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |count| {
+                (count < capacity).then_some(count + 1)
+            })
+            .map(|_| ())
+            .map_err(|count| {
+                StoreError::new(format!(
+                    "files store: {} holds {count} sessions, its capacity; no new session is \
+                     created until one expires or is deleted (raise the files capacity, or \
+                     rate-limit session creation)",
+                    self.dir.display()
+                ))
+            })
+    }
+
+    /// Gives back the places of `n` session files that are gone.
+    fn forget_files(&self, n: usize) {
+        let _ = self
+            .count
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |count| {
+                Some(count.saturating_sub(n))
+            });
+    }
+
+    /// Removes the session file at `path`, giving back its place.
+    fn remove(&self, path: &Path) -> Result<(), StoreError> {
+        if remove(path, &self.dir)? {
+            self.forget_files(1);
+        }
+        Ok(())
+    }
+
+    /// How many session files of this template the directory holds: one listing.
+    fn count_files(&self) -> Result<usize, StoreError> {
+        let entries = fs::read_dir(&self.dir).map_err(|e| io_error("listing", &self.dir, e))?;
+        let mut count = 0;
+        for entry in entries {
+            let entry = entry.map_err(|e| io_error("listing", &self.dir, e))?;
+            if entry
+                .file_name()
+                .to_str()
+                .is_some_and(|n| self.is_session_file(n))
+            {
+                count += 1;
+            }
+        }
+        Ok(count)
+    }
+
     fn check_size(&self, path: &Path, len: usize) -> Result<(), StoreError> {
         if u64::try_from(len).map_or(true, |len| len > self.max_file_size) {
             return Err(StoreError::new(format!(
@@ -378,10 +502,8 @@ impl Inner {
     }
 
     fn load(&self, path: &Path, now: u64) -> Result<Option<Record>, StoreError> {
-        let mut file = match File::open(path) {
-            Ok(file) => file,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(io_error("reading", path, e)),
+        let Some(mut file) = open_session_file(path)? else {
+            return Ok(None);
         };
         let Some(record) = self.read_record(&mut file, path)? else {
             return Ok(None);
@@ -404,13 +526,13 @@ impl Inner {
             return Ok(Updated::Missing);
         };
         if record.expires_at <= now {
-            remove(path, &self.dir)?;
+            self.remove(path)?;
             return Ok(Updated::Missing);
         }
         record.apply(update);
         let bytes = encode(&record);
         self.check_size(path, bytes.len())?;
-        write_atomic(&self.dir, path, &bytes)?;
+        write_atomic(&self.dir, path, &bytes, record.expires_at)?;
         // The advisory lock is held on `file` until here, after the new version is in place.
         drop(file);
         Ok(Updated::Applied)
@@ -419,7 +541,7 @@ impl Inner {
     fn delete(&self, path: &Path) -> Result<(), StoreError> {
         match lock_existing(path)? {
             Some(file) => {
-                remove(path, &self.dir)?;
+                self.remove(path)?;
                 drop(file);
                 Ok(())
             }
@@ -434,7 +556,7 @@ impl Inner {
         };
         match self.read_record(&mut file, path)? {
             Some(record) if record.expires_at <= now => {
-                remove(path, &self.dir)?;
+                self.remove(path)?;
                 Ok(true)
             }
             _ => Ok(false),
@@ -476,12 +598,17 @@ impl Inner {
     fn purge_expired(&self, now: u64) -> Result<usize, StoreError> {
         let entries = fs::read_dir(&self.dir).map_err(|e| io_error("listing", &self.dir, e))?;
         let mut removed = 0;
+        let mut seen = 0usize;
         for entry in entries {
             let entry = entry.map_err(|e| io_error("listing", &self.dir, e))?;
             let name = entry.file_name();
             let Some(name) = name.to_str() else { continue };
             let path = entry.path();
             if self.is_session_file(name) {
+                seen += 1;
+                if unexpired_by_mtime(&entry, now) {
+                    continue;
+                }
                 match self.expired_on_disk(&path, now) {
                     Ok(true) => match self.remove_if_expired(&path, now) {
                         Ok(true) => removed += 1,
@@ -499,16 +626,17 @@ impl Inner {
                 remove_stale_temp(&path);
             }
         }
+        // The listing also saw what other processes on this directory created.
+        self.count
+            .store(seen.saturating_sub(removed), Ordering::Relaxed);
         Ok(removed)
     }
 
     /// Whether the session file at `path` holds a session expired at `now` (read without the
     /// lock: a cheap first look before [`remove_if_expired`](Self::remove_if_expired)).
     fn expired_on_disk(&self, path: &Path, now: u64) -> Result<bool, StoreError> {
-        let mut file = match File::open(path) {
-            Ok(file) => file,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(false),
-            Err(e) => return Err(io_error("reading", path, e)),
+        let Some(mut file) = open_session_file(path)? else {
+            return Ok(false);
         };
         Ok(self
             .read_record(&mut file, path)?
@@ -529,6 +657,18 @@ impl Inner {
             && self.is_session_file(&rest[..session_len])
             && rest[session_len..].starts_with('.')
     }
+}
+
+/// Whether the entry's modification time, which every write sets to the session's expiry,
+/// says it has not expired at `now`: then the sweeper need not read it. A file written before
+/// this rule, or touched by something else, has an earlier time and is read as before.
+fn unexpired_by_mtime(entry: &fs::DirEntry, now: u64) -> bool {
+    entry
+        .metadata()
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|modified| modified.duration_since(SystemTime::UNIX_EPOCH).ok())
+        .is_some_and(|expiry| expiry.as_secs() > now)
 }
 
 fn is_lower_hex(b: u8) -> bool {
@@ -576,7 +716,7 @@ fn prepare_dir(dir: &Path) -> Result<(), StoreError> {
         builder.mode(0o700);
     }
     match fs::metadata(dir) {
-        Ok(meta) if meta.is_dir() => {}
+        Ok(meta) if meta.is_dir() => check_dir_is_private(dir, &meta)?,
         Ok(_) => {
             return Err(StoreError::new(format!(
                 "files store: {} is not a directory; {advice}",
@@ -614,6 +754,40 @@ fn prepare_dir(dir: &Path) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// Refuses a session directory that someone else could plant files in: one writable by its
+/// group or by everyone (a `1777` directory such as `/tmp`), or owned by another user. Such a
+/// user could write a session file under the name a chosen id hashes to and have it accepted.
+#[cfg(unix)]
+fn check_dir_is_private(dir: &Path, meta: &fs::Metadata) -> Result<(), StoreError> {
+    use std::os::unix::fs::MetadataExt;
+
+    let shown = dir.display();
+    if meta.mode() & 0o022 != 0 {
+        return Err(StoreError::new(format!(
+            "files store: the session directory {shown} is writable by its group or by everyone \
+             (mode {:o}), so another user could plant session files there; run `chmod 700 {shown}` \
+             or choose a directory of this process's own",
+            meta.mode() & 0o7777
+        )));
+    }
+    let me = rustix::process::geteuid().as_raw();
+    if meta.uid() != me {
+        return Err(StoreError::new(format!(
+            "files store: the session directory {shown} is owned by user {} and this process \
+             runs as user {me}; run `chown {me} {shown}` or choose a directory of this \
+             process's own",
+            meta.uid()
+        )));
+    }
+    Ok(())
+}
+
+/// Without unix permissions there is nothing to check.
+#[cfg(not(unix))]
+fn check_dir_is_private(_dir: &Path, _meta: &fs::Metadata) -> Result<(), StoreError> {
+    Ok(())
+}
+
 /// A name part no other writer uses: process id, a counter and the clock.
 fn unique_suffix() -> String {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
@@ -638,7 +812,15 @@ fn open_private(path: &Path) -> io::Result<File> {
 
 /// Replaces `target` with `bytes` without ever leaving a torn file: write a temporary file,
 /// flush it, rename it over the target, flush the directory. On failure the old file is intact.
-fn write_atomic(dir: &Path, target: &Path, bytes: &[u8]) -> Result<(), StoreError> {
+///
+/// The file's modification time is set to `expires_at`, so the sweeper can pass over a file
+/// that has not expired from its metadata alone, without reading it.
+fn write_atomic(
+    dir: &Path,
+    target: &Path,
+    bytes: &[u8],
+    expires_at: u64,
+) -> Result<(), StoreError> {
     let name = target
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -651,7 +833,11 @@ fn write_atomic(dir: &Path, target: &Path, bytes: &[u8]) -> Result<(), StoreErro
             Err(e) => return Err(io_error("writing", &temp, e)),
         }
     };
-    let written = file.write_all(bytes).and_then(|()| file.sync_all());
+    let expiry = SystemTime::UNIX_EPOCH.checked_add(Duration::from_secs(expires_at));
+    let written = file
+        .write_all(bytes)
+        .and_then(|()| expiry.map_or(Ok(()), |expiry| file.set_modified(expiry)))
+        .and_then(|()| file.sync_all());
     drop(file);
     if let Err(e) = written {
         let _ = fs::remove_file(&temp);
@@ -664,11 +850,11 @@ fn write_atomic(dir: &Path, target: &Path, bytes: &[u8]) -> Result<(), StoreErro
     sync_dir(dir)
 }
 
-/// Removes a session file and makes the removal durable.
-fn remove(path: &Path, dir: &Path) -> Result<(), StoreError> {
+/// Removes a session file and makes the removal durable; whether there was one to remove.
+fn remove(path: &Path, dir: &Path) -> Result<bool, StoreError> {
     match fs::remove_file(path) {
-        Ok(()) => sync_dir(dir),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+        Ok(()) => sync_dir(dir).map(|()| true),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
         Err(e) => Err(io_error("removing", path, e)),
     }
 }
@@ -717,10 +903,8 @@ fn lock_existing(path: &Path) -> Result<Option<File>, StoreError> {
     use std::os::unix::fs::MetadataExt;
 
     loop {
-        let file = match File::open(path) {
-            Ok(file) => file,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(io_error("opening", path, e)),
+        let Some(file) = open_session_file(path)? else {
+            return Ok(None);
         };
         loop {
             match rustix::fs::flock(&file, rustix::fs::FlockOperation::LockExclusive) {
@@ -743,6 +927,41 @@ fn lock_existing(path: &Path) -> Result<Option<File>, StoreError> {
 /// in-process lock orders updates.
 #[cfg(not(unix))]
 fn lock_existing(path: &Path) -> Result<Option<File>, StoreError> {
+    open_session_file(path)
+}
+
+/// Opens the session file at `path` for reading: `None` if there is none, or if what the
+/// name holds is not a regular file of its own.
+///
+/// A symbolic link is never followed (`O_NOFOLLOW`) and a FIFO or device never waited on
+/// (`O_NONBLOCK`, then `fstat`): a name planted in the directory cannot make the store read
+/// a record from somewhere else. Such a name reads as no session, and the next write of that
+/// session renames a real file over it.
+#[cfg(unix)]
+fn open_session_file(path: &Path) -> Result<Option<File>, StoreError> {
+    use rustix::fs::{FileType, Mode, OFlags};
+
+    let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC;
+    let fd = match rustix::fs::open(path, flags, Mode::empty()) {
+        Ok(fd) => fd,
+        Err(rustix::io::Errno::NOENT) => return Ok(None),
+        Err(rustix::io::Errno::LOOP) => {
+            tracing::warn!(path = %path.display(), "a session file is a symbolic link; not followed, treated as missing");
+            return Ok(None);
+        }
+        Err(e) => return Err(io_error("opening", path, e.into())),
+    };
+    let stat = rustix::fs::fstat(&fd).map_err(|e| io_error("opening", path, e.into()))?;
+    if FileType::from_raw_mode(stat.st_mode) != FileType::RegularFile {
+        tracing::warn!(path = %path.display(), "a session file is not a regular file; treated as missing");
+        return Ok(None);
+    }
+    Ok(Some(File::from(fd)))
+}
+
+/// Opens the session file at `path` for reading: `None` if there is none.
+#[cfg(not(unix))]
+fn open_session_file(path: &Path) -> Result<Option<File>, StoreError> {
     match File::open(path) {
         Ok(file) => Ok(Some(file)),
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),

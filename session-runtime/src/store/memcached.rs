@@ -5,7 +5,7 @@
 //! # Layout
 //!
 //! memcached has no hashes, so each session is one item under its [`StoreKey`] (the store
-//! prefix followed by the hex SHA-256 of the id; the raw id never reaches memcached) holding the
+//! prefix followed by the hex SHA-256 of prefix and id; the raw id never reaches memcached) holding the
 //! whole record as a small JSON document:
 //!
 //! ```json

@@ -12,9 +12,25 @@ const SHARDS: usize = 16;
 
 /// Sessions in memory, with expiry, a capacity bound and a sweeper.
 ///
-/// Records expire at their `expires_at`; an expired record is never returned. When the store is
-/// full, expired records go first, then the records closest to expiry. The store is a cheap
-/// handle: clones share the same sessions.
+/// Records expire at their `expires_at`; an expired record is never returned. The store is a
+/// cheap handle: clones share the same sessions.
+///
+/// # What goes when the store is full
+///
+/// Expired records go first. Then the store tells apart sessions that came back from sessions
+/// that were only created: a new session starts *on probation*, and moves to the *protected*
+/// set the first time a request loads or updates it. A full store evicts from probation first
+/// (closest to expiry first), and touches a protected session only when nothing is on
+/// probation. So a flood of one-shot sessions (a client that never sends its cookie back, or a
+/// bot creating sessions as fast as it can) only ever evicts its own kind, and every user who
+/// keeps coming back keeps their session. (Compare a plain earliest-expiry or LRU policy, where
+/// the flood's sessions are always the newest and push every real user out first.) This is
+/// the admission idea of segmented LRU and TinyLFU, reduced to the one signal that matters for
+/// sessions: did the client come back at all.
+///
+/// A client that also comes back with each of its flood sessions gets them protected too; it
+/// then competes with real users by expiry. Rate-limit session creation in front of the layer
+/// for that (the README shows how).
 ///
 /// ```
 /// use session_runtime::store::MemoryStore;
@@ -32,60 +48,107 @@ struct Inner {
     capacity_per_shard: usize,
 }
 
+/// One record and whether its client came back since it was created.
+struct Slot {
+    record: Record,
+    returned: bool,
+}
+
+/// An index of keys by expiry, so the sweep and the eviction take the earliest first.
+type ByExpiry = BTreeSet<(u64, String)>;
+
 #[derive(Default)]
 struct Shard {
-    records: HashMap<String, Record>,
-    by_expiry: BTreeSet<(u64, String)>,
+    records: HashMap<String, Slot>,
+    /// Sessions created and not used since: evicted first.
+    probation: ByExpiry,
+    /// Sessions whose client came back.
+    protected: ByExpiry,
 }
 
 impl Shard {
-    fn insert(&mut self, key: &str, record: Record) {
-        if let Some(old) = self.records.get(key) {
-            self.by_expiry.remove(&(old.expires_at, key.to_owned()));
+    fn index(&mut self, returned: bool) -> &mut ByExpiry {
+        if returned {
+            &mut self.protected
+        } else {
+            &mut self.probation
         }
-        self.by_expiry.insert((record.expires_at, key.to_owned()));
-        self.records.insert(key.to_owned(), record);
+    }
+
+    /// Stores a new record, on probation.
+    fn insert(&mut self, key: &str, record: Record) {
+        self.remove(key);
+        self.probation.insert((record.expires_at, key.to_owned()));
+        self.records.insert(
+            key.to_owned(),
+            Slot {
+                record,
+                returned: false,
+            },
+        );
     }
 
     fn remove(&mut self, key: &str) {
         if let Some(old) = self.records.remove(key) {
-            self.by_expiry.remove(&(old.expires_at, key.to_owned()));
+            self.index(old.returned)
+                .remove(&(old.record.expires_at, key.to_owned()));
         }
     }
 
-    /// Moves `key` in the expiry index after its record's expiry changed.
+    /// The unexpired record under `key`, marked as come back (and so protected).
+    fn use_record(&mut self, key: &str, now: u64) -> Option<&mut Record> {
+        let slot = self.records.get_mut(key)?;
+        if slot.record.expires_at <= now {
+            return None;
+        }
+        if !slot.returned {
+            slot.returned = true;
+            let entry = (slot.record.expires_at, key.to_owned());
+            self.probation.remove(&entry);
+            self.protected.insert(entry);
+        }
+        self.records.get_mut(key).map(|slot| &mut slot.record)
+    }
+
+    /// Moves `key` in the protected index after its record's expiry changed.
     fn reindex(&mut self, key: &str, old: u64, new: u64) {
-        self.by_expiry.remove(&(old, key.to_owned()));
-        self.by_expiry.insert((new, key.to_owned()));
+        self.protected.remove(&(old, key.to_owned()));
+        self.protected.insert((new, key.to_owned()));
     }
 
     /// Removes every record expired at `now`; returns how many.
     fn sweep(&mut self, now: u64) -> usize {
         let mut removed = 0;
-        while let Some((expires_at, _)) = self.by_expiry.first() {
-            if *expires_at > now {
-                break;
-            }
-            if let Some((_, key)) = self.by_expiry.pop_first() {
-                self.records.remove(&key);
-                removed += 1;
+        for returned in [false, true] {
+            while let Some((expires_at, _)) = self.index(returned).first() {
+                if *expires_at > now {
+                    break;
+                }
+                if let Some((_, key)) = self.index(returned).pop_first() {
+                    self.records.remove(&key);
+                    removed += 1;
+                }
             }
         }
         removed
     }
 
+    /// Evicts until a new record fits: expired ones, then the ones on probation, then, only
+    /// if none is left on probation, the protected ones closest to expiry.
     fn make_room(&mut self, capacity: usize, now: u64) {
         if self.records.len() < capacity {
             return;
         }
         self.sweep(now);
         while self.records.len() >= capacity {
-            match self.by_expiry.pop_first() {
-                Some((_, key)) => {
-                    self.records.remove(&key);
-                }
-                None => break,
-            }
+            let victim = match self.probation.pop_first() {
+                Some(victim) => victim,
+                None => match self.protected.pop_first() {
+                    Some(victim) => victim,
+                    None => break,
+                },
+            };
+            self.records.remove(&victim.1);
         }
     }
 }
@@ -180,12 +243,7 @@ impl SessionStore for MemoryStore {
         key: &'a StoreKey,
         now: u64,
     ) -> BoxFuture<'a, Result<Option<Record>, StoreError>> {
-        let found = self
-            .shard(key)
-            .records
-            .get(key.as_str())
-            .filter(|record| record.expires_at > now)
-            .cloned();
+        let found = self.shard(key).use_record(key.as_str(), now).cloned();
         Box::pin(std::future::ready(Ok(found)))
     }
 
@@ -207,14 +265,14 @@ impl SessionStore for MemoryStore {
         now: u64,
     ) -> BoxFuture<'a, Result<Updated, StoreError>> {
         let mut shard = self.shard(key);
-        let outcome = match shard.records.get_mut(key.as_str()) {
-            Some(record) if record.expires_at > now => {
+        let outcome = match shard.use_record(key.as_str(), now) {
+            Some(record) => {
                 let old_expiry = record.expires_at;
                 record.apply(update);
                 shard.reindex(key.as_str(), old_expiry, update.expires_at);
                 Updated::Applied
             }
-            _ => Updated::Missing,
+            None => Updated::Missing,
         };
         Box::pin(std::future::ready(Ok(outcome)))
     }
@@ -277,6 +335,30 @@ mod tests {
         assert!(store.load(&k, unix_now()).await.unwrap().is_none());
         assert_eq!(store.purge_expired(), 1);
         assert!(store.is_empty());
+    }
+
+    #[test]
+    fn a_full_shard_evicts_from_probation_before_touching_a_returning_session() {
+        let mut shard = Shard::default();
+        shard.insert("returning", record(10));
+        assert!(shard.use_record("returning", 1).is_some());
+        for i in 0..5 {
+            shard.make_room(2, 1);
+            shard.insert(&format!("new{i}"), record(20));
+        }
+        assert!(shard.records.contains_key("returning"));
+        assert_eq!(shard.records.len(), 2);
+        // With nothing on probation, a new session still gets a place.
+        shard.remove("new4");
+        shard.insert("returning2", record(30));
+        assert!(shard.use_record("returning2", 1).is_some());
+        shard.make_room(2, 1);
+        shard.insert("new5", record(40));
+        assert!(
+            !shard.records.contains_key("returning"),
+            "closest to expiry goes"
+        );
+        assert!(shard.records.contains_key("returning2"));
     }
 
     #[tokio::test]

@@ -13,6 +13,70 @@
 //! (URLs, directory, capacity, prefix, the shared [`ConnectionOptions`]), reports a store whose
 //! cargo feature is off, and starts the [`ExpiredDeletion`] sweeper of the stores that need
 //! one. Adding a store is its own file, one registry entry and its cargo feature.
+//!
+//! # Limiting what anonymous clients can store
+//!
+//! Every server-side session costs the server a record, and a client that sends no cookie can
+//! ask for as many as it likes. Two habits keep that bounded:
+//!
+//! - **Write the session only after login.** The layer stores nothing for a request whose
+//!   handler never extracts the session, nor for one whose handler only reads it: a session
+//!   that was never changed has no record and gets no cookie. So an app that reads the
+//!   session on every page but writes it only in the login handler stores nothing for
+//!   anonymous visitors.
+//! - **Rate-limit the routes that create sessions**, per client, with a tower middleware such
+//!   as [`tower_governor`](https://docs.rs/tower_governor), in front of the login route only.
+//!
+//! Past those, the memory store evicts new sessions before returning ones
+//! ([`MemoryStore`]), and the files store can refuse new sessions past a capacity
+//! ([`FilesStore::capacity`]).
+//!
+//! ```no_run
+//! use std::net::SocketAddr;
+//!
+//! use axum::{Router, routing::{get, post}};
+//! use session_runtime::Session;
+//! use tower_governor::{GovernorLayer, governor::GovernorConfigBuilder};
+//!
+//! #[derive(Session)]
+//! #[session(cookie_name = "account", store = "memory")]
+//! struct Account {
+//!     user: Option<String>,
+//! }
+//!
+//! // Reads only: an anonymous visitor costs no record and gets no cookie.
+//! async fn home(account: Session<Account>) -> String {
+//!     match &account.user {
+//!         Some(user) => format!("Hello, {user}"),
+//!         None => "Hello, stranger".to_owned(),
+//!     }
+//! }
+//!
+//! // The only handler that writes the session, so the only one that creates records.
+//! async fn login(mut account: Session<Account>) -> &'static str {
+//!     // ... check the credentials first ...
+//!     account.user = Some("ada".into());
+//!     account.regenerate();
+//!     "welcome"
+//! }
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! // Per client IP: bursts of 5 logins, then one more every 2 seconds; past that, 429.
+//! let limit = GovernorConfigBuilder::default()
+//!     .per_second(2)
+//!     .burst_size(5)
+//!     .finish()
+//!     .ok_or("bad rate limit")?;
+//! let app = Router::new()
+//!     .route("/login", post(login).layer(GovernorLayer::new(limit)))
+//!     .route("/", get(home))
+//!     .layer(Account::layer().from_env()?.build().await?);
+//!
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
+//! // The limiter keys on the peer address, which needs the connect info.
+//! axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await?;
+//! # Ok(()) }
+//! ```
 
 use std::fmt;
 use std::future::Future;

@@ -5,7 +5,7 @@
 //! # Schema
 //!
 //! One row per session, keyed by its [`StoreKey`] (the store prefix followed by the hex SHA-256
-//! of the id; the raw id never reaches the database). The store creates the table and its index
+//! of prefix and id; the raw id never reaches the database). The store creates the table and its index
 //! the first time it connects, when the table does not exist yet. To create them yourself, as a
 //! migration (the store then needs only `SELECT`, `INSERT`, `UPDATE` and `DELETE` on the table),
 //! run, with your table name in place of `sessions`:

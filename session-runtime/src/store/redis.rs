@@ -3,7 +3,7 @@
 //! # Layout
 //!
 //! Each session is one Redis hash under its [`StoreKey`] (the store prefix followed by the hex
-//! SHA-256 of the id; the raw id never reaches Redis), so every operation touches one key and
+//! SHA-256 of prefix and id; the raw id never reaches Redis), so every operation touches one key and
 //! stays on one slot of a Redis Cluster:
 //!
 //! | hash field | value |

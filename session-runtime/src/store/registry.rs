@@ -21,6 +21,8 @@ use crate::error::ConfigError;
 pub(crate) struct StoreConfig {
     /// Sessions the memory store holds.
     pub(crate) memory_capacity: usize,
+    /// Sessions the files store keeps at most; `None`: no limit.
+    pub(crate) files_capacity: Option<usize>,
     /// Directory of the files store.
     pub(crate) session_dir: Option<PathBuf>,
     /// Redis URL, or comma-separated cluster node URLs.
@@ -141,7 +143,9 @@ fn files(config: &StoreConfig, target: &Target<'_>) -> Result<FilesStore, Config
             ),
         ));
     };
-    FilesStore::new(dir, target.filename_template).map_err(|e| store_error(target, e))
+    FilesStore::new(dir, target.filename_template)
+        .map(|store| store.capacity(config.files_capacity))
+        .map_err(|e| store_error(target, e))
 }
 
 #[cfg(feature = "redis")]
@@ -239,6 +243,7 @@ mod tests {
     fn config() -> StoreConfig {
         StoreConfig {
             memory_capacity: 10,
+            files_capacity: None,
             session_dir: None,
             redis_url: None,
             database_url: None,
