@@ -13,7 +13,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256};
 
 /// Length in characters of a session id as it appears in a cookie.
-pub const ID_LEN: usize = 43;
+pub(crate) const ID_LEN: usize = 43;
 
 /// A session id as carried by the cookie.
 ///

@@ -26,11 +26,12 @@
 //! # Ok(app) }
 //! ```
 #![forbid(unsafe_code)]
-#![warn(missing_docs)]
+#![warn(missing_docs, unreachable_pub)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod builder;
 pub mod codec;
-pub mod config;
+mod config;
 mod cookies;
 mod engine;
 mod envelope;
@@ -39,20 +40,22 @@ mod extract;
 mod id;
 mod layer;
 pub mod metrics;
-pub mod schema;
+mod schema;
 mod slot;
 pub mod store;
 mod time;
 mod validate;
 
 pub use builder::SessionLayerBuilder;
-pub use config::{Attributes, EncryptionMode, Oversize, SameSite, StoreChoice, StoreKind};
+pub use config::{
+    Attributes, EncryptionMode, Oversize, SameSite, StoreChoice, StoreFactory, StoreKind,
+    UnknownName,
+};
 pub use error::{ConfigError, SessionRejection};
 pub use extract::Session;
 pub use id::{SessionId, StoreKey};
 pub use layer::{SessionLayer, SessionService};
-pub use metrics::{MetricsSnapshot, SessionMetrics};
-pub use schema::{FieldEncoder, FieldError, SessionSchema, StoredFields};
+pub use schema::{FieldEncoder, FieldError, FieldErrorKind, SessionSchema, StoredFields};
 pub use session_macros::Session;
 
 /// What the derive's generated code names. Not a public API.

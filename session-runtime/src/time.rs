@@ -3,13 +3,13 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// Seconds since the unix epoch (0 if the clock is set before 1970).
-pub fn unix_now() -> u64 {
+pub(crate) fn unix_now() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs())
 }
 
 /// The `SystemTime` of a unix timestamp.
-pub fn system_time(unix: u64) -> SystemTime {
+pub(crate) fn system_time(unix: u64) -> SystemTime {
     UNIX_EPOCH + Duration::from_secs(unix)
 }

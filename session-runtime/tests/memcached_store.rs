@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use async_memcached::{AsciiProtocol, Client, MetaProtocol};
 use session_runtime::SessionId;
 use session_runtime::StoreKey;
-use session_runtime::store::memcached::MemcachedOptions;
+use session_runtime::store::MemcachedOptions;
 use session_runtime::store::{MemcachedStore, Record, SessionStore, StoreError, Updated};
 use session_test_support::clock::now;
 use session_test_support::memcached_server::MemcachedServer;

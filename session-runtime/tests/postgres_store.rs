@@ -7,7 +7,7 @@
 use std::time::{Duration, Instant};
 
 use session_runtime::StoreKey;
-use session_runtime::store::postgres::PostgresOptions;
+use session_runtime::store::PostgresOptions;
 use session_runtime::store::{PostgresStore, Record, SessionStore, StoreError};
 use session_test_support::clock::now;
 use session_test_support::ports::free_port;

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use redis::AsyncCommands;
 use redis::aio::MultiplexedConnection;
 use session_runtime::StoreKey;
-use session_runtime::store::redis::RedisOptions;
+use session_runtime::store::RedisOptions;
 use session_runtime::store::{Record, RedisStore, SessionStore, StoreError, Updated};
 use session_test_support::clock::now;
 use session_test_support::records::{new_key, record, update};

@@ -20,8 +20,8 @@ use std::time::{Duration, Instant};
 use axum::serve::{Listener, ListenerExt};
 use axum::{Router, routing::get};
 use redis_server::RedisServer;
+use session_runtime::store::RedisOptions;
 use session_runtime::store::RedisStore;
-use session_runtime::store::redis::RedisOptions;
 use session_runtime::{Session, StoreChoice};
 
 #[derive(Session)]

@@ -8,10 +8,7 @@ use std::path::PathBuf;
 use clap::{Args, ValueEnum};
 use session_runtime::store::FilesStore;
 #[cfg(feature = "postgres")]
-use session_runtime::store::{
-    PostgresStore,
-    postgres::{DEFAULT_TABLE, PostgresOptions},
-};
+use session_runtime::store::{DEFAULT_TABLE, PostgresOptions, PostgresStore};
 use session_settings::defaults;
 
 use crate::exit::Failure;

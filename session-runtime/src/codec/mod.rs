@@ -44,10 +44,15 @@
 //! ```
 
 pub mod compress;
-pub mod keys;
+mod keys;
+// The formats' building blocks: public for the cross-implementation tests, the fuzz targets
+// and the benchmarks, which check them against other implementations; not an API.
+#[doc(hidden)]
 pub mod legacy;
+#[doc(hidden)]
 pub mod modern;
 mod random;
+#[doc(hidden)]
 pub mod signed;
 
 use std::fmt;

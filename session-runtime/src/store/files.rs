@@ -1,21 +1,4 @@
-//! A store that keeps one file per session in a directory.
-//!
-//! Each session lives in its own file, named from a template by the hashed id (never the raw
-//! id). A file holds a small JSON document:
-//!
-//! ```text
-//! {"v":1,"created_at":1700000000,"expires_at":1700086400,"idle_timeout":null,
-//!  "fields":{"user":{"id":7},"theme":"dark"}}
-//! ```
-//!
-//! Field encodings are kept verbatim as JSON values; an encoding that is not exactly one JSON
-//! value (only a custom caller could hand one) goes under `"bin"`, base64-encoded.
-//!
-//! Writes never tear a file: a new version is written to a temporary file in the same
-//! directory, flushed to disk, renamed over the old one, and the directory is flushed too.
-//! Updates read, merge and write under a lock per session, in-process and (on unix) with an
-//! advisory `flock` on the session file, so concurrent updates that change different fields all
-//! keep their change, across processes sharing the directory too.
+//! The FilesStore: its guide is the type's documentation.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
@@ -33,7 +16,7 @@ use crate::time::unix_now;
 /// unless [`FilesStore::max_file_size`] says otherwise.
 ///
 /// ```
-/// assert_eq!(session_runtime::store::files::DEFAULT_MAX_FILE_SIZE, 1 << 20);
+/// assert_eq!(session_runtime::store::DEFAULT_MAX_FILE_SIZE, 1 << 20);
 /// ```
 pub const DEFAULT_MAX_FILE_SIZE: u64 = 1024 * 1024;
 
@@ -47,6 +30,25 @@ const STALE_TEMP_AGE: Duration = Duration::from_secs(3600);
 /// Length of the hashed part of a [`StoreKey`].
 const HASH_LEN: usize = 64;
 
+/// A store that keeps one file per session in a directory.
+///
+/// Each session lives in its own file, named from a template by the hashed id (never the raw
+/// id). A file holds a small JSON document:
+///
+/// ```text
+/// {"v":1,"created_at":1700000000,"expires_at":1700086400,"idle_timeout":null,
+///  "fields":{"user":{"id":7},"theme":"dark"}}
+/// ```
+///
+/// Field encodings are kept verbatim as JSON values; an encoding that is not exactly one JSON
+/// value (only a custom caller could hand one) goes under `"bin"`, base64-encoded.
+///
+/// Writes never tear a file: a new version is written to a temporary file in the same
+/// directory, flushed to disk, renamed over the old one, and the directory is flushed too.
+/// Updates read, merge and write under a lock per session, in-process and (on unix) with an
+/// advisory `flock` on the session file, so concurrent updates that change different fields all
+/// keep their change, across processes sharing the directory too.
+///
 /// Sessions in files, one per session, under a directory.
 ///
 /// File names come from a template with one `%s`, replaced by the 64 hex characters of the

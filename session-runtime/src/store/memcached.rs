@@ -1,44 +1,4 @@
-//! A memcached store: sessions shared by every process that reaches the same memcached.
-//!
-//! Enabled by the `memcached` feature.
-//!
-//! # Layout
-//!
-//! memcached has no hashes, so each session is one item under its [`StoreKey`] (the store
-//! prefix followed by the hex SHA-256 of prefix and id; the raw id never reaches memcached) holding the
-//! whole record as a small JSON document:
-//!
-//! ```json
-//! {"v":1,"created_at":1700000000,"expires_at":1700003600,"idle_timeout":null,"fields":{"counter":3}}
-//! ```
-//!
-//! A field whose bytes are not exactly one JSON value is kept base64-encoded under `"bin"`.
-//! Keys must fit memcached's limit of 250 bytes without spaces or control characters: with the
-//! 64 hex characters of the hash, a prefix may have up to 186 such bytes
-//! ([`MemcachedStore::check_prefix`]).
-//!
-//! # Field-level merge
-//!
-//! `update` reads the item with its CAS token (`mg <key> v c`), applies the changed fields and
-//! the new expiry, and writes it back only if nobody wrote it in between (`ms <key> C<cas>`);
-//! when somebody did, it reads again and retries, a bounded number of times with a short
-//! random pause. So two requests that change different fields of one session both keep their
-//! change, and an item that is gone (expired, evicted or destroyed) is never brought back.
-//!
-//! # Expiry
-//!
-//! The item's expiration time is the record's `expires_at`: as a number of seconds from now
-//! when that is at most 30 days away, and as an absolute unix time beyond (memcached reads any
-//! larger number as a unix time). Expired records are invisible at once, whatever memcached's
-//! clock says, and memcached drops them by itself, so no sweeper is needed. memcached is a
-//! cache: under memory pressure it evicts sessions before they expire, which logs their users
-//! out; give it enough memory for all live sessions.
-//!
-//! # Failures
-//!
-//! Connections come from a pool and are replaced by themselves after memcached restarts.
-//! While memcached is unreachable, every call fails with a [`StoreError`] within the
-//! [operation timeout](MemcachedOptions::operation_timeout) (2 s by default).
+//! The MemcachedStore: its guide is the type's documentation.
 
 use std::fmt;
 use std::time::Duration;
@@ -71,7 +31,7 @@ const DEFAULT_PORT: u16 = 11211;
 ///
 /// ```
 /// use std::time::Duration;
-/// use session_runtime::store::memcached::MemcachedOptions;
+/// use session_runtime::store::MemcachedOptions;
 ///
 /// let options = MemcachedOptions::default()
 ///     .pool_size(8)
@@ -96,7 +56,7 @@ impl MemcachedOptions {
     /// The most connections the store keeps open (default 16, at least 1).
     ///
     /// ```
-    /// use session_runtime::store::memcached::MemcachedOptions;
+    /// use session_runtime::store::MemcachedOptions;
     ///
     /// let options = MemcachedOptions::default().pool_size(4);
     /// ```
@@ -109,7 +69,7 @@ impl MemcachedOptions {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use session_runtime::store::memcached::MemcachedOptions;
+    /// use session_runtime::store::MemcachedOptions;
     ///
     /// let options = MemcachedOptions::default().connection_timeout(Duration::from_millis(500));
     /// ```
@@ -124,7 +84,7 @@ impl MemcachedOptions {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use session_runtime::store::memcached::MemcachedOptions;
+    /// use session_runtime::store::MemcachedOptions;
     ///
     /// let options = MemcachedOptions::default().operation_timeout(Duration::from_secs(1));
     /// ```
@@ -137,7 +97,7 @@ impl MemcachedOptions {
     ///
     /// ```
     /// use session_runtime::store::ConnectionOptions;
-    /// use session_runtime::store::memcached::MemcachedOptions;
+    /// use session_runtime::store::MemcachedOptions;
     ///
     /// let options = MemcachedOptions::default().connection(ConnectionOptions::default());
     /// ```
@@ -150,7 +110,7 @@ impl MemcachedOptions {
     /// with a [`StoreError`] because other writers keep changing it (default 100, at least 1).
     ///
     /// ```
-    /// use session_runtime::store::memcached::MemcachedOptions;
+    /// use session_runtime::store::MemcachedOptions;
     ///
     /// let options = MemcachedOptions::default().cas_attempts(20);
     /// ```
@@ -190,7 +150,48 @@ impl managed::Manager for Manager {
     }
 }
 
-/// Sessions in memcached, one item per session (see the [module docs](self)).
+/// A memcached store: sessions shared by every process that reaches the same memcached.
+///
+/// Enabled by the `memcached` feature.
+///
+/// # Layout
+///
+/// memcached has no hashes, so each session is one item under its [`StoreKey`] (the store
+/// prefix followed by the hex SHA-256 of prefix and id; the raw id never reaches memcached) holding the
+/// whole record as a small JSON document:
+///
+/// ```json
+/// {"v":1,"created_at":1700000000,"expires_at":1700003600,"idle_timeout":null,"fields":{"counter":3}}
+/// ```
+///
+/// A field whose bytes are not exactly one JSON value is kept base64-encoded under `"bin"`.
+/// Keys must fit memcached's limit of 250 bytes without spaces or control characters: with the
+/// 64 hex characters of the hash, a prefix may have up to 186 such bytes
+/// ([`MemcachedStore::check_prefix`]).
+///
+/// # Field-level merge
+///
+/// `update` reads the item with its CAS token (`mg <key> v c`), applies the changed fields and
+/// the new expiry, and writes it back only if nobody wrote it in between (`ms <key> C<cas>`);
+/// when somebody did, it reads again and retries, a bounded number of times with a short
+/// random pause. So two requests that change different fields of one session both keep their
+/// change, and an item that is gone (expired, evicted or destroyed) is never brought back.
+///
+/// # Expiry
+///
+/// The item's expiration time is the record's `expires_at`: as a number of seconds from now
+/// when that is at most 30 days away, and as an absolute unix time beyond (memcached reads any
+/// larger number as a unix time). Expired records are invisible at once, whatever memcached's
+/// clock says, and memcached drops them by itself, so no sweeper is needed. memcached is a
+/// cache: under memory pressure it evicts sessions before they expire, which logs their users
+/// out; give it enough memory for all live sessions.
+///
+/// # Failures
+///
+/// Connections come from a pool and are replaced by themselves after memcached restarts.
+/// While memcached is unreachable, every call fails with a [`StoreError`] within the
+/// [operation timeout](MemcachedOptions::operation_timeout) (2 s by default).
+///
 ///
 /// The store is a cheap handle over a connection pool: clones share it. It needs a tokio
 /// runtime.
@@ -331,7 +332,7 @@ impl MemcachedStore {
     /// ```no_run
     /// use std::time::Duration;
     /// use session_runtime::store::MemcachedStore;
-    /// use session_runtime::store::memcached::MemcachedOptions;
+    /// use session_runtime::store::MemcachedOptions;
     ///
     /// # async fn run() -> Result<(), session_runtime::store::StoreError> {
     /// let options = MemcachedOptions::default().operation_timeout(Duration::from_secs(1));

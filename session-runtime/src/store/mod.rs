@@ -84,28 +84,32 @@ use std::pin::Pin;
 
 use crate::id::StoreKey;
 
+#[doc(hidden)]
 pub mod document;
-pub mod files;
+mod files;
 #[cfg(feature = "memcached")]
-pub mod memcached;
-pub mod memory;
+mod memcached;
+mod memory;
 mod options;
 #[cfg(feature = "postgres")]
-pub mod postgres;
+mod postgres;
 #[cfg(feature = "redis")]
-pub mod redis;
+mod redis;
 pub(crate) mod registry;
 mod sweeper;
 
-pub use files::FilesStore;
+pub use files::{DEFAULT_MAX_FILE_SIZE, FilesStore};
 #[cfg(feature = "memcached")]
-pub use memcached::MemcachedStore;
+#[cfg_attr(docsrs, doc(cfg(feature = "memcached")))]
+pub use memcached::{MAX_PREFIX_LEN as MEMCACHED_MAX_PREFIX_LEN, MemcachedOptions, MemcachedStore};
 pub use memory::MemoryStore;
 pub use options::ConnectionOptions;
 #[cfg(feature = "postgres")]
-pub use postgres::PostgresStore;
+#[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
+pub use postgres::{DEFAULT_TABLE, PostgresOptions, PostgresStore};
 #[cfg(feature = "redis")]
-pub use redis::RedisStore;
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
+pub use redis::{RedisOptions, RedisStore};
 pub use sweeper::ExpiredDeletion;
 
 /// A boxed future, as store methods return them (stores are used as trait objects).

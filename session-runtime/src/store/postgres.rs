@@ -1,72 +1,4 @@
-//! A PostgreSQL store: sessions in one table, shared by every process that reaches the database.
-//!
-//! Enabled by the `postgres` feature.
-//!
-//! # Schema
-//!
-//! One row per session, keyed by its [`StoreKey`] (the store prefix followed by the hex SHA-256
-//! of prefix and id; the raw id never reaches the database). The store creates the table and its index
-//! the first time it connects, when the table does not exist yet. To create them yourself, as a
-//! migration (the store then needs only `SELECT`, `INSERT`, `UPDATE` and `DELETE` on the table),
-//! run, with your table name in place of `sessions`:
-//!
-//! ```sql
-//! CREATE TABLE IF NOT EXISTS sessions (
-//!     key          text   PRIMARY KEY,
-//!     fields       jsonb  NOT NULL,
-//!     created_at   bigint NOT NULL,
-//!     expires_at   bigint NOT NULL,
-//!     idle_timeout bigint
-//! );
-//! CREATE INDEX IF NOT EXISTS sessions_expires_at_idx ON sessions (expires_at);
-//! ```
-//!
-//! | column | value |
-//! | --- | --- |
-//! | `key` | the [`StoreKey`] |
-//! | `fields` | a JSON object: each stored field name with its JSON value |
-//! | `created_at` | creation time, unix seconds |
-//! | `expires_at` | expiry, unix seconds |
-//! | `idle_timeout` | per-session idle timeout in seconds, `NULL` when none was set |
-//!
-//! # Field values are jsonb
-//!
-//! Every field must be one JSON value (the derive always writes JSON); anything else is refused
-//! with a [`StoreError`]. PostgreSQL keeps `jsonb` in a parsed form, so what comes back is the
-//! same value but not always the same bytes: whitespace is added after `:` and `,`, object keys
-//! are reordered, duplicate keys keep their last value, and numbers are kept as `numeric`
-//! (`1e3` comes back as `1000`, `-0.0` as `0.0`). A session loads the same either way, and the
-//! engine compares each field's re-encoding with itself rather than with the stored bytes, so
-//! this never causes extra writes. `jsonb` cannot hold the character U+0000 in a string: a
-//! session field containing it fails to save with a [`StoreError`].
-//!
-//! # Statements
-//!
-//! Every operation is one prepared statement and so one round trip: `load` is a `SELECT` that
-//! skips expired rows; `create` is an upsert; `update` is
-//!
-//! ```sql
-//! UPDATE sessions SET fields = fields || $2::text::jsonb, expires_at = $3,
-//!        idle_timeout = COALESCE($4, idle_timeout)
-//!  WHERE key = $1 AND expires_at > $5
-//! ```
-//!
-//! (`||` merges top-level keys, so two requests that change different fields both keep their
-//! change, and a row that is gone or expired is never brought back); `delete` is a `DELETE`.
-//!
-//! # Expiry
-//!
-//! Expired rows are invisible to `load` and `update` at once. They are deleted by
-//! [`PostgresStore::purge_expired`], which [`PostgresStore::spawn_sweeper`] runs periodically.
-//!
-//! # Failures
-//!
-//! Connections come from a pool and are replaced by themselves after the server restarts.
-//! While the database is unreachable, every call fails with a [`StoreError`] within the
-//! [operation timeout](PostgresOptions::operation_timeout) (2 s by default).
-//!
-//! TLS is not supported: connect over a trusted network or a local socket (`sslmode=require`
-//! in the URL is refused when connecting).
+//! The PostgresStore: its guide is the type's documentation.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -111,7 +43,7 @@ const SCHEMA_LOCK: i64 = 0x5345_5353_494f_4e53; // "SESSIONS"
 ///
 /// ```
 /// use std::time::Duration;
-/// use session_runtime::store::postgres::PostgresOptions;
+/// use session_runtime::store::PostgresOptions;
 ///
 /// let options = PostgresOptions::default()
 ///     .table("app_sessions")
@@ -140,7 +72,7 @@ impl PostgresOptions {
     /// example `?options=-csearch_path%3Dapp`. Checked by [`PostgresStore::connect_with`].
     ///
     /// ```
-    /// use session_runtime::store::postgres::PostgresOptions;
+    /// use session_runtime::store::PostgresOptions;
     ///
     /// let options = PostgresOptions::default().table("web_sessions");
     /// ```
@@ -152,7 +84,7 @@ impl PostgresOptions {
     /// The most connections the store keeps open (default 16, at least 1).
     ///
     /// ```
-    /// use session_runtime::store::postgres::PostgresOptions;
+    /// use session_runtime::store::PostgresOptions;
     ///
     /// let options = PostgresOptions::default().pool_size(4);
     /// ```
@@ -166,7 +98,7 @@ impl PostgresOptions {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use session_runtime::store::postgres::PostgresOptions;
+    /// use session_runtime::store::PostgresOptions;
     ///
     /// let options = PostgresOptions::default().connection_timeout(Duration::from_millis(500));
     /// ```
@@ -181,7 +113,7 @@ impl PostgresOptions {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use session_runtime::store::postgres::PostgresOptions;
+    /// use session_runtime::store::PostgresOptions;
     ///
     /// let options = PostgresOptions::default().operation_timeout(Duration::from_secs(1));
     /// ```
@@ -194,7 +126,7 @@ impl PostgresOptions {
     ///
     /// ```
     /// use session_runtime::store::ConnectionOptions;
-    /// use session_runtime::store::postgres::PostgresOptions;
+    /// use session_runtime::store::PostgresOptions;
     ///
     /// let options = PostgresOptions::default().connection(ConnectionOptions::default());
     /// ```
@@ -263,7 +195,76 @@ impl Sql {
     }
 }
 
-/// Sessions in a PostgreSQL table, one row per session (see the [module docs](self)).
+/// A PostgreSQL store: sessions in one table, shared by every process that reaches the database.
+///
+/// Enabled by the `postgres` feature.
+///
+/// # Schema
+///
+/// One row per session, keyed by its [`StoreKey`] (the store prefix followed by the hex SHA-256
+/// of prefix and id; the raw id never reaches the database). The store creates the table and its index
+/// the first time it connects, when the table does not exist yet. To create them yourself, as a
+/// migration (the store then needs only `SELECT`, `INSERT`, `UPDATE` and `DELETE` on the table),
+/// run, with your table name in place of `sessions`:
+///
+/// ```sql
+/// CREATE TABLE IF NOT EXISTS sessions (
+///     key          text   PRIMARY KEY,
+///     fields       jsonb  NOT NULL,
+///     created_at   bigint NOT NULL,
+///     expires_at   bigint NOT NULL,
+///     idle_timeout bigint
+/// );
+/// CREATE INDEX IF NOT EXISTS sessions_expires_at_idx ON sessions (expires_at);
+/// ```
+///
+/// | column | value |
+/// | --- | --- |
+/// | `key` | the [`StoreKey`] |
+/// | `fields` | a JSON object: each stored field name with its JSON value |
+/// | `created_at` | creation time, unix seconds |
+/// | `expires_at` | expiry, unix seconds |
+/// | `idle_timeout` | per-session idle timeout in seconds, `NULL` when none was set |
+///
+/// # Field values are jsonb
+///
+/// Every field must be one JSON value (the derive always writes JSON); anything else is refused
+/// with a [`StoreError`]. PostgreSQL keeps `jsonb` in a parsed form, so what comes back is the
+/// same value but not always the same bytes: whitespace is added after `:` and `,`, object keys
+/// are reordered, duplicate keys keep their last value, and numbers are kept as `numeric`
+/// (`1e3` comes back as `1000`, `-0.0` as `0.0`). A session loads the same either way, and the
+/// engine compares each field's re-encoding with itself rather than with the stored bytes, so
+/// this never causes extra writes. `jsonb` cannot hold the character U+0000 in a string: a
+/// session field containing it fails to save with a [`StoreError`].
+///
+/// # Statements
+///
+/// Every operation is one prepared statement and so one round trip: `load` is a `SELECT` that
+/// skips expired rows; `create` is an upsert; `update` is
+///
+/// ```sql
+/// UPDATE sessions SET fields = fields || $2::text::jsonb, expires_at = $3,
+///        idle_timeout = COALESCE($4, idle_timeout)
+///  WHERE key = $1 AND expires_at > $5
+/// ```
+///
+/// (`||` merges top-level keys, so two requests that change different fields both keep their
+/// change, and a row that is gone or expired is never brought back); `delete` is a `DELETE`.
+///
+/// # Expiry
+///
+/// Expired rows are invisible to `load` and `update` at once. They are deleted by
+/// [`PostgresStore::purge_expired`], which [`PostgresStore::spawn_sweeper`] runs periodically.
+///
+/// # Failures
+///
+/// Connections come from a pool and are replaced by themselves after the server restarts.
+/// While the database is unreachable, every call fails with a [`StoreError`] within the
+/// [operation timeout](PostgresOptions::operation_timeout) (2 s by default).
+///
+/// TLS is not supported: connect over a trusted network or a local socket (`sslmode=require`
+/// in the URL is refused when connecting).
+///
 ///
 /// The store is a cheap handle over a connection pool: clones share it. It needs a tokio
 /// runtime.
@@ -365,7 +366,7 @@ impl PostgresStore {
     ///
     /// ```no_run
     /// use session_runtime::store::PostgresStore;
-    /// use session_runtime::store::postgres::PostgresOptions;
+    /// use session_runtime::store::PostgresOptions;
     ///
     /// # async fn run() -> Result<(), session_runtime::store::StoreError> {
     /// let options = PostgresOptions::default().table("web_sessions");

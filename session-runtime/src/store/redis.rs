@@ -1,59 +1,4 @@
-//! A Redis store: sessions shared by every process that reaches the same Redis or Redis Cluster.
-//!
-//! # Layout
-//!
-//! Each session is one Redis hash under its [`StoreKey`] (the store prefix followed by the hex
-//! SHA-256 of prefix and id; the raw id never reaches Redis), so every operation touches one key and
-//! stays on one slot of a Redis Cluster:
-//!
-//! | hash field | value |
-//! | --- | --- |
-//! | `f:<name>` | the JSON encoding of field `<name>` |
-//! | `_c` | creation time, unix seconds |
-//! | `_e` | expiry, unix seconds |
-//! | `_t` | per-session idle timeout in seconds (absent when none was set) |
-//!
-//! The key itself expires at `_e` (`EXPIREAT`), so Redis enforces both the idle and the absolute
-//! limit and no sweeper is needed.
-//!
-//! # Round trips
-//!
-//! Every operation is one round trip: `load` is `HGETALL`; `create` is
-//! `MULTI DEL HSET EXPIREAT EXEC` sent as one pipeline; `update` is one Lua script (`EVALSHA`)
-//! that writes the changed fields and the new expiry only if the record still exists and has not
-//! expired, so a destroyed session is never brought back; `delete` is `DEL`.
-//!
-//! # Redis Cluster
-//!
-//! Give [`RedisStore::connect`] a comma-separated list of node URLs (or call
-//! [`RedisStore::connect_cluster`]) to use a Redis Cluster instead of one server:
-//!
-//! ```text
-//! REDIS_URL=redis://10.0.0.1:7000,redis://10.0.0.2:7000,redis://10.0.0.3:7000
-//! ```
-//!
-//! The nodes listed are only where the store starts: it reads the slot map from the first one
-//! that answers and then talks to every master directly. Listing a few nodes lets the store start
-//! while one of them is down. Empty entries are ignored, so a single URL followed by a comma
-//! (`redis://10.0.0.1:7000,`) selects the cluster client with one starting node. Cluster nodes
-//! have only database 0: a URL naming another database is refused.
-//!
-//! Since each operation touches one key, each one goes to the master of that key's slot, the
-//! `create` transaction and the `update` script included; no hash tags are needed. When a master
-//! fails, the store follows the cluster: it refreshes the slot map and reaches the replica that
-//! took over, with no reconnection by the application. While the slot has no master (between the
-//! failure and the promotion, about the cluster's `cluster-node-timeout` plus an election), calls
-//! for the sessions on that master fail with a [`StoreError`] within the operation timeout (with
-//! the default `cluster-require-full-coverage yes`, Redis refuses every slot during that time).
-//! Loads may be answered sooner by the replica itself, from its copy of the failed master's data.
-//! Replication is asynchronous, so a write acknowledged just before a master dies may be lost
-//! with it, as with any Redis replica.
-//!
-//! # Failures
-//!
-//! The connection reconnects by itself after Redis restarts or the network drops. While Redis is
-//! unreachable, every call fails with a [`StoreError`] within the
-//! [operation timeout](RedisOptions::operation_timeout) (2 s by default) instead of waiting.
+//! The RedisStore: its guide is the type's documentation.
 
 use std::fmt;
 use std::time::Duration;
@@ -107,7 +52,7 @@ return 1
 /// ```no_run
 /// use std::time::Duration;
 /// use session_runtime::store::RedisStore;
-/// use session_runtime::store::redis::RedisOptions;
+/// use session_runtime::store::RedisOptions;
 ///
 /// # async fn run() -> Result<(), session_runtime::store::StoreError> {
 /// let options = RedisOptions::default()
@@ -138,7 +83,7 @@ impl RedisOptions {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use session_runtime::store::redis::RedisOptions;
+    /// use session_runtime::store::RedisOptions;
     ///
     /// let options = RedisOptions::default().connection_timeout(Duration::from_millis(300));
     /// ```
@@ -151,7 +96,7 @@ impl RedisOptions {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use session_runtime::store::redis::RedisOptions;
+    /// use session_runtime::store::RedisOptions;
     ///
     /// let options = RedisOptions::default().response_timeout(Duration::from_millis(300));
     /// ```
@@ -165,7 +110,7 @@ impl RedisOptions {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use session_runtime::store::redis::RedisOptions;
+    /// use session_runtime::store::RedisOptions;
     ///
     /// let options = RedisOptions::default().operation_timeout(Duration::from_secs(1));
     /// ```
@@ -178,7 +123,7 @@ impl RedisOptions {
     ///
     /// ```
     /// use session_runtime::store::ConnectionOptions;
-    /// use session_runtime::store::redis::RedisOptions;
+    /// use session_runtime::store::RedisOptions;
     ///
     /// let options = RedisOptions::default().connection(ConnectionOptions::default());
     /// ```
@@ -188,7 +133,63 @@ impl RedisOptions {
     }
 }
 
-/// Sessions in Redis, one hash per session (see the [module docs](self) for the layout).
+/// A Redis store: sessions shared by every process that reaches the same Redis or Redis Cluster.
+///
+/// # Layout
+///
+/// Each session is one Redis hash under its [`StoreKey`] (the store prefix followed by the hex
+/// SHA-256 of prefix and id; the raw id never reaches Redis), so every operation touches one key and
+/// stays on one slot of a Redis Cluster:
+///
+/// | hash field | value |
+/// | --- | --- |
+/// | `f:<name>` | the JSON encoding of field `<name>` |
+/// | `_c` | creation time, unix seconds |
+/// | `_e` | expiry, unix seconds |
+/// | `_t` | per-session idle timeout in seconds (absent when none was set) |
+///
+/// The key itself expires at `_e` (`EXPIREAT`), so Redis enforces both the idle and the absolute
+/// limit and no sweeper is needed.
+///
+/// # Round trips
+///
+/// Every operation is one round trip: `load` is `HGETALL`; `create` is
+/// `MULTI DEL HSET EXPIREAT EXEC` sent as one pipeline; `update` is one Lua script (`EVALSHA`)
+/// that writes the changed fields and the new expiry only if the record still exists and has not
+/// expired, so a destroyed session is never brought back; `delete` is `DEL`.
+///
+/// # Redis Cluster
+///
+/// Give [`RedisStore::connect`] a comma-separated list of node URLs (or call
+/// [`RedisStore::connect_cluster`]) to use a Redis Cluster instead of one server:
+///
+/// ```text
+/// REDIS_URL=redis://10.0.0.1:7000,redis://10.0.0.2:7000,redis://10.0.0.3:7000
+/// ```
+///
+/// The nodes listed are only where the store starts: it reads the slot map from the first one
+/// that answers and then talks to every master directly. Listing a few nodes lets the store start
+/// while one of them is down. Empty entries are ignored, so a single URL followed by a comma
+/// (`redis://10.0.0.1:7000,`) selects the cluster client with one starting node. Cluster nodes
+/// have only database 0: a URL naming another database is refused.
+///
+/// Since each operation touches one key, each one goes to the master of that key's slot, the
+/// `create` transaction and the `update` script included; no hash tags are needed. When a master
+/// fails, the store follows the cluster: it refreshes the slot map and reaches the replica that
+/// took over, with no reconnection by the application. While the slot has no master (between the
+/// failure and the promotion, about the cluster's `cluster-node-timeout` plus an election), calls
+/// for the sessions on that master fail with a [`StoreError`] within the operation timeout (with
+/// the default `cluster-require-full-coverage yes`, Redis refuses every slot during that time).
+/// Loads may be answered sooner by the replica itself, from its copy of the failed master's data.
+/// Replication is asynchronous, so a write acknowledged just before a master dies may be lost
+/// with it, as with any Redis replica.
+///
+/// # Failures
+///
+/// The connection reconnects by itself after Redis restarts or the network drops. While Redis is
+/// unreachable, every call fails with a [`StoreError`] within the
+/// [operation timeout](RedisOptions::operation_timeout) (2 s by default) instead of waiting.
+///
 ///
 /// The store is a cheap handle over one multiplexed connection that reconnects by itself (or,
 /// for a Redis Cluster, one per master, following the slot map): clones share it. It needs a
@@ -298,7 +299,7 @@ impl RedisStore {
     /// ```no_run
     /// use std::time::Duration;
     /// use session_runtime::store::RedisStore;
-    /// use session_runtime::store::redis::RedisOptions;
+    /// use session_runtime::store::RedisOptions;
     ///
     /// # async fn run() -> Result<(), session_runtime::store::StoreError> {
     /// let options = RedisOptions::default().operation_timeout(Duration::from_secs(1));
@@ -369,7 +370,7 @@ impl RedisStore {
     /// ```no_run
     /// use std::time::Duration;
     /// use session_runtime::store::RedisStore;
-    /// use session_runtime::store::redis::RedisOptions;
+    /// use session_runtime::store::RedisOptions;
     ///
     /// # async fn run() -> Result<(), session_runtime::store::StoreError> {
     /// let options = RedisOptions::default().operation_timeout(Duration::from_secs(1));
