@@ -97,7 +97,7 @@ impl EncodedFields<'_> {
 /// The cookie format has room for two timestamps only (issue and expiry), so the idle timeout
 /// rides in the object as a pseudo-field. Cookies already issued carry it so, which is why it
 /// stays: field names cannot start with `$`, so it never collides with a field.
-const IDLE_TIMEOUT_KEY: &str = "$ttl";
+pub const IDLE_TIMEOUT_KEY: &str = "$ttl";
 
 /// The key under which a sealed cookie's object, and a store's record, carry
 /// [`Metadata::refreshed_at`].
@@ -105,8 +105,9 @@ const IDLE_TIMEOUT_KEY: &str = "$ttl";
 /// A pseudo-field like [`IDLE_TIMEOUT_KEY`], for the same reasons: the sealed header has no
 /// room for a third time, and every store keeps fields as they are, so records carry it with no
 /// change to any store. A value without it is one written before it existed, and opens as
-/// before. Nothing outside this module knows about either key.
-const REFRESHED_KEY: &str = "$refreshed";
+/// before. Only this module reads or writes either key; the codec re-exports them for tools
+/// that read sealed values (the wire format documents them).
+pub const REFRESHED_KEY: &str = "$refreshed";
 
 impl<'a> Envelope<StoredFields<'a>> {
     /// Reads an opened cookie: its JSON object and sealed timestamps. A `legacy` value has no

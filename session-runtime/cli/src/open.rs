@@ -6,12 +6,15 @@
 //! {"mode":"modern",
 //!  "issued_at":"2026-12-03T14:00:00Z","issued_at_unix":1796306400,
 //!  "expires_at":"2026-12-03T15:00:00Z","expires_at_unix":1796310000,
+//!  "refreshed_at":"2026-12-03T14:00:00Z","refreshed_at_unix":1796306400,
 //!  "idle_timeout":null,"stale":false,"fields":{"counter":2}}
 //! ```
 //!
 //! `expires_at` is `null` for a value that never expires, both times are `null` for a `legacy`
 //! value (that format has no room for them), `idle_timeout` is the per-session idle timeout
-//! set with `set_expiry` (sealed as the reserved `$ttl` key), and `stale` says that the value
+//! set with `set_expiry` (sealed as the reserved `$ttl` key), `refreshed_at` is when the idle
+//! timeout last started counting (the reserved `$refreshed` key; `null` in values sealed before
+//! it existed), and `stale` says that the value
 //! opened with a retired secret or in the legacy format, so the layer re-seals it.
 
 use std::io::Read;
@@ -20,15 +23,11 @@ use clap::Args;
 use serde::Serialize;
 use serde_json::{Map, Value};
 use session_runtime::EncryptionMode;
-use session_runtime::codec::{Codec, OpenError, Opened};
+use session_runtime::codec::{Codec, IDLE_TIMEOUT_KEY, OpenError, Opened, REFRESHED_KEY};
 
 use crate::codec_args::CodecArgs;
 use crate::exit::{Exit, Failure};
 use crate::times::{rfc3339, unix_now};
-
-/// The key under which a sealed value carries the per-session idle timeout. Field names
-/// cannot start with `$`, so it never collides with a field.
-pub const IDLE_TIMEOUT_KEY: &str = "$ttl";
 
 /// Arguments of `sessions open`.
 #[derive(Args, Debug)]
@@ -64,6 +63,10 @@ pub struct Report {
     pub expires_at: Option<String>,
     /// The same, unix seconds.
     pub expires_at_unix: Option<u64>,
+    /// When the idle timeout last started counting, RFC 3339 UTC; `None` when not recorded.
+    pub refreshed_at: Option<String>,
+    /// The same, unix seconds.
+    pub refreshed_at_unix: Option<u64>,
     /// The per-session idle timeout in seconds, when one was set.
     pub idle_timeout: Option<u64>,
     /// Opened with a retired secret or from the legacy format: the layer re-seals it.
@@ -195,14 +198,15 @@ impl Report {
             Ok(Value::Object(fields)) => fields,
             Ok(_) | Err(_) => return Err(malformed("its body is not a JSON object")),
         };
-        let idle_timeout = match fields.remove(IDLE_TIMEOUT_KEY) {
-            None => None,
-            Some(value) => Some(
-                value
-                    .as_u64()
-                    .ok_or_else(|| malformed("its idle timeout is not a number of seconds"))?,
-            ),
+        let mut seconds = |key: &str, what: &str| match fields.remove(key) {
+            None => Ok(None),
+            Some(value) => value
+                .as_u64()
+                .map(Some)
+                .ok_or_else(|| malformed(&format!("its {what} is not a number of seconds"))),
         };
+        let idle_timeout = seconds(IDLE_TIMEOUT_KEY, "idle timeout")?;
+        let refreshed_at = seconds(REFRESHED_KEY, "refresh time")?;
         let times = opened.timestamps;
         let expires_at = times.map(|t| t.expires_at).filter(|&t| t != 0);
         Ok(Report {
@@ -211,6 +215,8 @@ impl Report {
             issued_at_unix: times.map(|t| t.issued_at),
             expires_at: expires_at.map(rfc3339),
             expires_at_unix: expires_at,
+            refreshed_at: refreshed_at.map(rfc3339),
+            refreshed_at_unix: refreshed_at,
             idle_timeout,
             stale: opened.stale,
             fields,

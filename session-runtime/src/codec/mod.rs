@@ -62,6 +62,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 pub use crate::config::EncryptionMode;
+pub use crate::envelope::{IDLE_TIMEOUT_KEY, REFRESHED_KEY};
 pub use keys::{KeyError, KeyRing, MIN_SECRET_LEN};
 
 use modern::ModernKey;
