@@ -439,16 +439,7 @@ impl LayerConfig {
             secret_variable: Setting::Secret.env_var(DEFAULT_ENV_PREFIX),
             previous_variable: Setting::PreviousSecrets.env_var(DEFAULT_ENV_PREFIX),
         };
-        let stores = StoreConfig {
-            memory_capacity: defaults::MEMORY_CAPACITY,
-            files_capacity: None,
-            session_dir: None,
-            redis_url: None,
-            database_url: None,
-            memcached_url: None,
-            connection: ConnectionOptions::default(),
-            env_prefix: DEFAULT_ENV_PREFIX.to_owned(),
-        };
+        let stores = StoreConfig::new(DEFAULT_ENV_PREFIX);
         LayerConfig {
             settings,
             refresh_interval: None,

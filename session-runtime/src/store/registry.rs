@@ -37,6 +37,23 @@ pub(crate) struct StoreConfig {
     pub(crate) env_prefix: String,
 }
 
+impl StoreConfig {
+    /// Nothing configured yet: the default capacities, no directory or URLs, variables named
+    /// `{env_prefix}_...`.
+    pub(crate) fn new(env_prefix: &str) -> Self {
+        StoreConfig {
+            memory_capacity: session_settings::defaults::MEMORY_CAPACITY,
+            files_capacity: None,
+            session_dir: None,
+            redis_url: None,
+            database_url: None,
+            memcached_url: None,
+            connection: ConnectionOptions::default(),
+            env_prefix: env_prefix.to_owned(),
+        }
+    }
+}
+
 /// The session type a store is built for.
 pub(crate) struct Target<'a> {
     pub(crate) type_name: &'static str,
@@ -243,13 +260,7 @@ mod tests {
     fn config() -> StoreConfig {
         StoreConfig {
             memory_capacity: 10,
-            files_capacity: None,
-            session_dir: None,
-            redis_url: None,
-            database_url: None,
-            memcached_url: None,
-            connection: ConnectionOptions::default(),
-            env_prefix: "APP".into(),
+            ..StoreConfig::new("APP")
         }
     }
 
