@@ -99,8 +99,8 @@ impl EncodedFields<'_> {
 /// stays: field names cannot start with `$`, so it never collides with a field.
 pub const IDLE_TIMEOUT_KEY: &str = "$ttl";
 
-/// The key under which a sealed cookie's object, and a store's record, carry
-/// [`Metadata::refreshed_at`].
+/// The key under which a sealed cookie's object, and a store's record, carry the time the
+/// session's idle timeout last started counting (unix seconds).
 ///
 /// A pseudo-field like [`IDLE_TIMEOUT_KEY`], for the same reasons: the sealed header has no
 /// room for a third time, and every store keeps fields as they are, so records carry it with no

@@ -53,58 +53,7 @@ impl Default for MemcachedOptions {
 }
 
 impl MemcachedOptions {
-    /// The most connections the store keeps open (default 16, at least 1).
-    ///
-    /// ```
-    /// use session_runtime::store::MemcachedOptions;
-    ///
-    /// let options = MemcachedOptions::default().pool_size(4);
-    /// ```
-    pub fn pool_size(mut self, size: usize) -> Self {
-        self.connection = self.connection.pool_size(size);
-        self
-    }
-
-    /// How long opening one connection may take (default 1 s).
-    ///
-    /// ```
-    /// use std::time::Duration;
-    /// use session_runtime::store::MemcachedOptions;
-    ///
-    /// let options = MemcachedOptions::default().connection_timeout(Duration::from_millis(500));
-    /// ```
-    pub fn connection_timeout(mut self, timeout: Duration) -> Self {
-        self.connection = self.connection.connection_timeout(timeout);
-        self
-    }
-
-    /// The longest a store call may take, waiting for a connection and retries included
-    /// (default 2 s). Past it the call fails with a [`StoreError`]. It also bounds
-    /// [`MemcachedStore::connect`].
-    ///
-    /// ```
-    /// use std::time::Duration;
-    /// use session_runtime::store::MemcachedOptions;
-    ///
-    /// let options = MemcachedOptions::default().operation_timeout(Duration::from_secs(1));
-    /// ```
-    pub fn operation_timeout(mut self, timeout: Duration) -> Self {
-        self.connection = self.connection.operation_timeout(timeout);
-        self
-    }
-
-    /// The shared connection options (pool size and timeouts) at once.
-    ///
-    /// ```
-    /// use session_runtime::store::ConnectionOptions;
-    /// use session_runtime::store::MemcachedOptions;
-    ///
-    /// let options = MemcachedOptions::default().connection(ConnectionOptions::default());
-    /// ```
-    pub fn connection(mut self, connection: ConnectionOptions) -> Self {
-        self.connection = connection;
-        self
-    }
+    crate::store::options::connection_setters!(MemcachedOptions, pooled);
 
     /// How many times one update may read and compare-and-swap the item before it gives up
     /// with a [`StoreError`] because other writers keep changing it (default 100, at least 1).

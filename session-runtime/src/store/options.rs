@@ -74,3 +74,50 @@ impl ConnectionOptions {
         self.operation_timeout
     }
 }
+
+/// The setters every networked store's options share, forwarding to its
+/// `connection: ConnectionOptions` field: `pool_size` (where the store pools connections),
+/// `connection_timeout`, `operation_timeout` and `connection`. One definition, so the stores
+/// cannot drift apart in what a setting means.
+macro_rules! connection_setters {
+    ($options:ident, pooled) => {
+        /// The most connections the store keeps open (default 16, at least 1).
+        ///
+        #[doc = concat!("```\nuse session_runtime::store::", stringify!($options), ";\n\nlet options = ", stringify!($options), "::default().pool_size(4);\n```")]
+        pub fn pool_size(mut self, size: usize) -> Self {
+            self.connection = self.connection.pool_size(size);
+            self
+        }
+
+        $crate::store::options::connection_setters!($options);
+    };
+    ($options:ident) => {
+        /// How long one attempt to open a connection may take (default 1 s).
+        ///
+        #[doc = concat!("```\nuse std::time::Duration;\nuse session_runtime::store::", stringify!($options), ";\n\nlet options = ", stringify!($options), "::default().connection_timeout(Duration::from_millis(500));\n```")]
+        pub fn connection_timeout(mut self, timeout: std::time::Duration) -> Self {
+            self.connection = self.connection.connection_timeout(timeout);
+            self
+        }
+
+        /// The longest a store call may take, waiting for a connection, a reconnection or
+        /// retries included (default 2 s). Past it the call fails with a
+        /// [`StoreError`](crate::store::StoreError). It also bounds connecting the store.
+        ///
+        #[doc = concat!("```\nuse std::time::Duration;\nuse session_runtime::store::", stringify!($options), ";\n\nlet options = ", stringify!($options), "::default().operation_timeout(Duration::from_secs(1));\n```")]
+        pub fn operation_timeout(mut self, timeout: std::time::Duration) -> Self {
+            self.connection = self.connection.operation_timeout(timeout);
+            self
+        }
+
+        /// The shared connection options (pool size and timeouts) at once.
+        ///
+        #[doc = concat!("```\nuse session_runtime::store::{ConnectionOptions, ", stringify!($options), "};\n\nlet options = ", stringify!($options), "::default().connection(ConnectionOptions::default());\n```")]
+        pub fn connection(mut self, connection: $crate::store::ConnectionOptions) -> Self {
+            self.connection = connection;
+            self
+        }
+    };
+}
+
+pub(crate) use connection_setters;

@@ -39,7 +39,8 @@ const SCHEMA_LOCK: i64 = 0x5345_5353_494f_4e53; // "SESSIONS"
 /// Settings of a [`PostgresStore`].
 ///
 /// The defaults suit a database on the same network: the table `sessions`, at most 16
-/// connections, 1 s to open a connection and 2 s for a whole store call.
+/// connections, 1 s to open a connection and 2 s for a whole store call. A `connect_timeout`
+/// in the URL takes precedence over the connection timeout set here.
 ///
 /// ```
 /// use std::time::Duration;
@@ -81,59 +82,7 @@ impl PostgresOptions {
         self
     }
 
-    /// The most connections the store keeps open (default 16, at least 1).
-    ///
-    /// ```
-    /// use session_runtime::store::PostgresOptions;
-    ///
-    /// let options = PostgresOptions::default().pool_size(4);
-    /// ```
-    pub fn pool_size(mut self, size: usize) -> Self {
-        self.connection = self.connection.pool_size(size);
-        self
-    }
-
-    /// How long opening one connection may take (default 1 s), unless the URL sets
-    /// `connect_timeout`.
-    ///
-    /// ```
-    /// use std::time::Duration;
-    /// use session_runtime::store::PostgresOptions;
-    ///
-    /// let options = PostgresOptions::default().connection_timeout(Duration::from_millis(500));
-    /// ```
-    pub fn connection_timeout(mut self, timeout: Duration) -> Self {
-        self.connection = self.connection.connection_timeout(timeout);
-        self
-    }
-
-    /// The longest a store call may take, waiting for a connection included (default 2 s).
-    /// Past it the call fails with a [`StoreError`]. It also bounds
-    /// [`PostgresStore::connect`].
-    ///
-    /// ```
-    /// use std::time::Duration;
-    /// use session_runtime::store::PostgresOptions;
-    ///
-    /// let options = PostgresOptions::default().operation_timeout(Duration::from_secs(1));
-    /// ```
-    pub fn operation_timeout(mut self, timeout: Duration) -> Self {
-        self.connection = self.connection.operation_timeout(timeout);
-        self
-    }
-
-    /// The shared connection options (pool size and timeouts) at once.
-    ///
-    /// ```
-    /// use session_runtime::store::ConnectionOptions;
-    /// use session_runtime::store::PostgresOptions;
-    ///
-    /// let options = PostgresOptions::default().connection(ConnectionOptions::default());
-    /// ```
-    pub fn connection(mut self, connection: ConnectionOptions) -> Self {
-        self.connection = connection;
-        self
-    }
+    crate::store::options::connection_setters!(PostgresOptions, pooled);
 }
 
 /// Whether `name` is accepted as a table name (see [`PostgresOptions::table`]).

@@ -79,18 +79,7 @@ impl Default for RedisOptions {
 }
 
 impl RedisOptions {
-    /// How long one attempt to open a connection may take (default 1 s).
-    ///
-    /// ```
-    /// use std::time::Duration;
-    /// use session_runtime::store::RedisOptions;
-    ///
-    /// let options = RedisOptions::default().connection_timeout(Duration::from_millis(300));
-    /// ```
-    pub fn connection_timeout(mut self, timeout: Duration) -> Self {
-        self.connection = self.connection.connection_timeout(timeout);
-        self
-    }
+    crate::store::options::connection_setters!(RedisOptions);
 
     /// How long Redis may take to answer one command (default 1 s).
     ///
@@ -102,33 +91,6 @@ impl RedisOptions {
     /// ```
     pub fn response_timeout(mut self, timeout: Duration) -> Self {
         self.response_timeout = timeout;
-        self
-    }
-
-    /// The longest a store call may take, waiting for a reconnection included (default 2 s).
-    /// Past it the call fails with a [`StoreError`]. It also bounds [`RedisStore::connect`].
-    ///
-    /// ```
-    /// use std::time::Duration;
-    /// use session_runtime::store::RedisOptions;
-    ///
-    /// let options = RedisOptions::default().operation_timeout(Duration::from_secs(1));
-    /// ```
-    pub fn operation_timeout(mut self, timeout: Duration) -> Self {
-        self.connection = self.connection.operation_timeout(timeout);
-        self
-    }
-
-    /// The shared connection options (pool size and timeouts) at once.
-    ///
-    /// ```
-    /// use session_runtime::store::ConnectionOptions;
-    /// use session_runtime::store::RedisOptions;
-    ///
-    /// let options = RedisOptions::default().connection(ConnectionOptions::default());
-    /// ```
-    pub fn connection(mut self, connection: ConnectionOptions) -> Self {
-        self.connection = connection;
         self
     }
 }
