@@ -56,8 +56,7 @@ pub trait SessionSchema: Sized + Send + Sync + 'static {
 /// error pages. The name and the [`FieldErrorKind`] say which field to look at and why.
 ///
 /// ```
-/// use session_runtime::StoredFields;
-/// use session_runtime::schema::FieldErrorKind;
+/// use session_runtime::{FieldErrorKind, StoredFields};
 ///
 /// let fields = StoredFields::parse(br#"{"counter":"a secret"}"#).unwrap();
 /// let error = fields.decode::<u32>("counter").unwrap_err();
