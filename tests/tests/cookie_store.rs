@@ -8,6 +8,7 @@ use session_runtime::codec::{Codec, CodecOptions, KeyRing, Timestamps};
 use session_runtime::{ConfigError, EncryptionMode, Session, SessionRejection};
 use session_test_support::clock::now;
 use session_test_support::http::{pair, request, value};
+use session_test_support::readme_cookie::readme_cookie;
 use session_test_support::secrets::{OTHER_SECRET, SECRET};
 
 #[derive(Session)]
@@ -260,48 +261,6 @@ async fn retired_keys_open_and_reseal_removed_keys_do_not() {
         request(&only_new, "/peek", Some(&cookie)).await.body,
         "counter=0 new=true"
     );
-}
-
-/// Builds a `modern` cookie from the README's description alone, with another
-/// XChaCha20-Poly1305 implementation.
-fn readme_cookie(
-    secret: &[u8],
-    cookie_name: &str,
-    body: &[u8],
-    issued_at: u64,
-    expires_at: u64,
-) -> String {
-    use chacha20poly1305::aead::{Aead, KeyInit, Payload};
-    use chacha20poly1305::{XChaCha20Poly1305, XNonce};
-    let hkdf = hkdf::Hkdf::<sha2::Sha256>::new(None, secret);
-    let mut key = [0u8; 32];
-    hkdf.expand(b"session-runtime/modern/v1/key", &mut key)
-        .unwrap();
-    let mut key_id = [0u8; 4];
-    hkdf.expand(b"session-runtime/modern/v1/id", &mut key_id)
-        .unwrap();
-    let nonce = [7u8; 24];
-    let mut aad = vec![0x01];
-    aad.extend_from_slice(&key_id);
-    aad.extend_from_slice(cookie_name.as_bytes());
-    let mut plaintext = vec![0u8];
-    plaintext.extend_from_slice(&issued_at.to_be_bytes());
-    plaintext.extend_from_slice(&expires_at.to_be_bytes());
-    plaintext.extend_from_slice(body);
-    let sealed = XChaCha20Poly1305::new((&key).into())
-        .encrypt(
-            XNonce::from_slice(&nonce),
-            Payload {
-                msg: &plaintext,
-                aad: &aad,
-            },
-        )
-        .unwrap();
-    let mut raw = vec![0x01];
-    raw.extend_from_slice(&key_id);
-    raw.extend_from_slice(&nonce);
-    raw.extend_from_slice(&sealed);
-    format!("{cookie_name}={}", URL_SAFE_NO_PAD.encode(raw))
 }
 
 #[tokio::test]

@@ -8,8 +8,6 @@ use std::time::Duration;
 
 use axum::response::IntoResponse;
 use axum::{Router, routing::get};
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use http::header::CACHE_CONTROL;
 use http_body_util::BodyExt;
 use session_runtime::codec::{Codec, CodecOptions, KeyRing, Timestamps};
@@ -22,6 +20,7 @@ use session_runtime::{
 };
 use session_test_support::clock::now;
 use session_test_support::http::{request, value};
+use session_test_support::readme_cookie::readme_cookie;
 use session_test_support::secrets::SECRET;
 use tokio::sync::Notify;
 
@@ -562,47 +561,17 @@ async fn max_lifetime_has_a_default() {
     );
 }
 
-/// Builds a `modern` cookie from the README's description alone (another XChaCha20-Poly1305
-/// implementation), with the entries the object may carry besides the fields.
-fn readme_cookie(body: &[u8], issued_at: u64, expires_at: u64) -> String {
-    use chacha20poly1305::aead::{Aead, KeyInit, Payload};
-    use chacha20poly1305::{XChaCha20Poly1305, XNonce};
-    let hkdf = hkdf::Hkdf::<sha2::Sha256>::new(None, SECRET.as_bytes());
-    let mut key = [0u8; 32];
-    hkdf.expand(b"session-runtime/modern/v1/key", &mut key)
-        .unwrap();
-    let mut key_id = [0u8; 4];
-    hkdf.expand(b"session-runtime/modern/v1/id", &mut key_id)
-        .unwrap();
-    let nonce = [9u8; 24];
-    let mut aad = vec![0x01];
-    aad.extend_from_slice(&key_id);
-    aad.extend_from_slice(b"myapp");
-    let mut plaintext = vec![0u8];
-    plaintext.extend_from_slice(&issued_at.to_be_bytes());
-    plaintext.extend_from_slice(&expires_at.to_be_bytes());
-    plaintext.extend_from_slice(body);
-    let sealed = XChaCha20Poly1305::new((&key).into())
-        .encrypt(
-            XNonce::from_slice(&nonce),
-            Payload {
-                msg: &plaintext,
-                aad: &aad,
-            },
-        )
-        .unwrap();
-    let mut raw = vec![0x01];
-    raw.extend_from_slice(&key_id);
-    raw.extend_from_slice(&nonce);
-    raw.extend_from_slice(&sealed);
-    format!("myapp={}", URL_SAFE_NO_PAD.encode(raw))
-}
-
 #[tokio::test]
 async fn a_cookie_built_from_the_readme_carries_its_last_refresh() {
     let t = now();
     let body = format!(r#"{{"counter":41,"$refreshed":{}}}"#, t - 10);
-    let cookie = readme_cookie(body.as_bytes(), t - 500, t + 3590);
+    let cookie = readme_cookie(
+        SECRET.as_bytes(),
+        "myapp",
+        body.as_bytes(),
+        t - 500,
+        t + 3590,
+    );
     let app = visit_app(Visit::layer().secret(SECRET)).await;
     assert_eq!(
         request(&app, "/count", Some(&cookie)).await.body,

@@ -23,6 +23,7 @@ pub mod http;
 pub mod memcached_server;
 pub mod ports;
 pub mod postgres_server;
+pub mod readme_cookie;
 pub mod records;
 pub mod redis_cluster;
 pub mod redis_server;
