@@ -30,6 +30,44 @@ pub mod floor;
 /// The cookie name of every contender with a cookie (the `cookie_name` of [`Profile`] too).
 pub const COOKIE_NAME: &str = "bench";
 
+/// The two measured routes every contender serves (`/login` only gives the client its session).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Route {
+    /// `GET /read`: reads the counter and the profile.
+    Read,
+    /// `GET /write`: increments the counter.
+    Write,
+}
+
+impl Route {
+    /// Both routes, read first.
+    pub const ALL: [Route; 2] = [Route::Read, Route::Write];
+
+    /// The route's path.
+    pub fn path(self) -> &'static str {
+        match self {
+            Route::Read => "/read",
+            Route::Write => "/write",
+        }
+    }
+
+    /// The route's name in reports and on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Route::Read => "read",
+            Route::Write => "write",
+        }
+    }
+
+    /// The route named `s`.
+    pub fn parse(s: &str) -> Result<Route, String> {
+        Route::ALL
+            .into_iter()
+            .find(|r| r.name() == s)
+            .ok_or_else(|| format!("unknown route `{s}`"))
+    }
+}
+
 /// The secret every sealing contender uses.
 pub const SECRET: &str = "benchmark secret: 0123456789abcdef0123456789abcdef";
 

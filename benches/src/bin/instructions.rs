@@ -30,9 +30,9 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use session_benches::Contender;
 use session_benches::client::Jar;
 use session_benches::floor::CookieBytes;
+use session_benches::{Contender, Route};
 use session_test_support::redis_server::RedisServer;
 use stats_alloc::{INSTRUMENTED_SYSTEM, Stats, StatsAlloc};
 
@@ -57,37 +57,6 @@ fn allocated(since: &Stats) -> (u64, u64) {
         calls as u64,
         (now.bytes_allocated - since.bytes_allocated) as u64,
     )
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Route {
-    Read,
-    Write,
-}
-
-impl Route {
-    const ALL: [Route; 2] = [Route::Read, Route::Write];
-
-    fn path(self) -> &'static str {
-        match self {
-            Route::Read => "/read",
-            Route::Write => "/write",
-        }
-    }
-
-    fn name(self) -> &'static str {
-        match self {
-            Route::Read => "read",
-            Route::Write => "write",
-        }
-    }
-
-    fn parse(s: &str) -> Result<Route, String> {
-        Route::ALL
-            .into_iter()
-            .find(|r| r.name() == s)
-            .ok_or_else(|| format!("unknown route `{s}`"))
-    }
 }
 
 fn contender(short: &str) -> Result<Contender, String> {

@@ -45,7 +45,7 @@ use http::{HeaderValue, Request, StatusCode, header};
 use http_body_util::{BodyExt, Empty};
 use hyper::client::conn::http1::SendRequest;
 use hyper_util::rt::TokioIo;
-use session_benches::Contender;
+use session_benches::{Contender, Route};
 use session_test_support::redis_server::{RedisServer, RoundTripProxy};
 
 const BEGIN: &str = "<!-- load:begin -->";
@@ -131,30 +131,6 @@ impl Args {
 
 fn number<T: std::str::FromStr>(s: &str) -> Result<T, String> {
     s.parse().map_err(|_| format!("`{s}` is not a number"))
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-enum Route {
-    Read,
-    Write,
-}
-
-impl Route {
-    const ALL: [Route; 2] = [Route::Read, Route::Write];
-
-    fn path(self) -> &'static str {
-        match self {
-            Route::Read => "/read",
-            Route::Write => "/write",
-        }
-    }
-
-    fn name(self) -> &'static str {
-        match self {
-            Route::Read => "read",
-            Route::Write => "write",
-        }
-    }
 }
 
 /// One client connection with its cookie jar.
