@@ -135,7 +135,13 @@ async fn decrypted_content_reaches_neither_logs_nor_error_bodies() {
         .with_max_level(tracing::Level::TRACE)
         .with_ansi(false)
         .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    // The process-wide subscriber, not a thread's default: tracing caches whether a call site
+    // is enabled from the first thread that reaches it, so a per-thread subscriber can miss the
+    // engine's events when another test reached the same call site first. This is the only
+    // test in this binary that installs a subscriber; the assertions below look only for this
+    // test's own secret value.
+    tracing::subscriber::set_global_default(subscriber)
+        .expect("only this test installs a subscriber");
 
     let app = visit_app(Visit::layer().secret(SECRET)).await;
     let t = now();
