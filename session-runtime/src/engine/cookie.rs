@@ -13,7 +13,6 @@ use crate::error::{SaveError, SessionRejection};
 use crate::schema::SessionSchema;
 
 use super::plan::Plan;
-use super::tracking::Changes;
 use super::{Engine, Loaded, Outgoing, Refused, State};
 
 impl Engine {
@@ -93,12 +92,7 @@ impl Engine {
         outgoing: Outgoing<T>,
         now: u64,
     ) -> Result<Vec<HeaderValue>, SaveError> {
-        let Outgoing {
-            data,
-            changes,
-            state,
-        } = outgoing;
-        let values = Changes::current(changes, &data)?;
+        let (values, state) = outgoing.whole()?;
         let mut meta = self.settings.outgoing_metadata(&state, now);
         if codec.mode() == EncryptionMode::Legacy {
             // A legacy value has no sealed times to read a refresh time against, and its body

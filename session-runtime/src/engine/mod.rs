@@ -27,7 +27,7 @@ use crate::codec::Codec;
 use crate::envelope::{Envelope, Unreadable};
 use crate::error::{SaveError, SessionRejection};
 use crate::metrics::{Event, Metrics, RefusalReason};
-use crate::schema::{SessionSchema, StoredFields};
+use crate::schema::{FieldEncoder, SessionSchema, StoredFields};
 use crate::store::SessionStore;
 use crate::time::unix_now;
 
@@ -60,6 +60,15 @@ struct Outgoing<T> {
     /// session).
     changes: Option<Changes>,
     state: State,
+}
+
+impl<T: SessionSchema> Outgoing<T> {
+    /// Every field's encoding now and the state: what a write of the whole session (a sealed
+    /// cookie, a new record) needs.
+    fn whole(self) -> Result<(FieldEncoder, State), SaveError> {
+        let values = Changes::current(self.changes, &self.data)?;
+        Ok((values, self.state))
+    }
 }
 
 /// Why a presented cookie was not used; logged at debug level, never shown to the client.

@@ -126,12 +126,7 @@ impl Engine {
         outgoing: Outgoing<T>,
         now: u64,
     ) -> Result<Vec<HeaderValue>, SaveError> {
-        let Outgoing {
-            data,
-            changes,
-            state,
-        } = outgoing;
-        let values = Changes::current(changes, &data)?;
+        let (values, state) = outgoing.whole()?;
         let envelope = Envelope {
             fields: EncodedFields {
                 names: T::FIELDS,
