@@ -26,6 +26,7 @@ use session_runtime::{Session, StoreChoice};
 
 pub mod client;
 pub mod floor;
+pub mod machine;
 
 /// The cookie name of every contender with a cookie (the `cookie_name` of [`Profile`] too).
 pub const COOKIE_NAME: &str = "bench";

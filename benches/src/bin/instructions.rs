@@ -27,11 +27,12 @@
 
 use std::alloc::System;
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use session_benches::client::Jar;
 use session_benches::floor::CookieBytes;
+use session_benches::machine::{cpu_model, workspace_root};
 use session_benches::{Contender, Route};
 use session_test_support::redis_server::RedisServer;
 use stats_alloc::{INSTRUMENTED_SYSTEM, Stats, StatsAlloc};
@@ -330,24 +331,6 @@ fn commit() -> String {
         Some(c) if !c.is_empty() => format!("`{head}` with uncommitted changes"),
         _ => format!("`{head}`"),
     }
-}
-
-fn cpu_model() -> String {
-    std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("model name"))
-                .and_then(|l| l.split_once(':'))
-                .map(|(_, v)| v.trim().to_owned())
-        })
-        .unwrap_or_else(|| "unknown".into())
-}
-
-fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
 }
 
 /// What the floor carries, in words: the sizes it copies and the routes it sets a cookie on.
